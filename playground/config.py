@@ -1,0 +1,341 @@
+"""The one Config: every knob with its default, limits and help, validated once, to and from URLs and JSON.
+
+The class body below is the table. Each field's metadata (`knob(...)`) carries its group, help
+sentence, allowed values or range; validation, `from_query`/`to_query`, JSON and the app's
+sidebar all read it. Allowed names come from the registries (datasets, activations, losses,
+optimizers), so adding one there adds it everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .datasets import DATASETS, FEATURES, n_classes_of
+from .losses import LOSSES, auto_loss
+from .model import ACTIVATIONS, INITS, count_parameters, layer_sizes
+from .optim import OPTIMIZERS, SCHEDULES
+
+GROUPS = ("Data", "Network", "Training")
+MAX_STEPS = 2_000_000  # optimizer steps in one run: about two minutes on a 2-core machine
+MAX_WORK = 2e11  # training points x epochs x parameters in one run (multiply-adds / 3)
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class ConfigError(ValueError):
+    """A bad configuration: `errors` maps each bad field to what was given and what is allowed."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        lines = "\n".join(f"- {name}: {msg}" for name, msg in self.errors.items())
+        super().__init__(f"invalid configuration:\n{lines}")
+
+
+def knob(default: Any, group: str, help: str, *, choices: tuple | None = None,
+         lo: float | None = None, hi: float | None = None, max_len: int | None = None,
+         log: bool = False, label: str | None = None) -> Any:
+    meta = dict(group=group, help=help, choices=choices, lo=lo, hi=hi, max_len=max_len, log=log,
+                label=label)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Config:
+    # Data
+    dataset: str = knob("circle", "Data", "The points to learn from: 2-D toy sets, 1-D curves, "
+                        "or higher-dimensional data.", choices=tuple(DATASETS))
+    n_samples: int = knob(500, "Data", "How many points to generate (train and test together).",
+                          lo=10, hi=200_000, label="samples")
+    noise: float = knob(0.0, "Data", "How much the data is blurred: more noise means overlapping "
+                        "classes and noisier targets.", lo=0.0, hi=0.5)
+    test_fraction: float = knob(0.5, "Data", "Share of the points held out to test the model; it "
+                                "never trains on them.", lo=0.05, hi=0.9, label="test share")
+    n_classes: int = knob(3, "Data", "Number of classes for the blobs and spirals data.", lo=2,
+                          hi=10, label="classes")
+    features: tuple[str, ...] = knob(("x1", "x2"), "Data", "Which functions of the two coordinates "
+                                     "the network sees as inputs (2-D data only).",
+                                     choices=tuple(FEATURES), max_len=len(FEATURES))
+    standardize: bool = knob(True, "Data", "Rescale every input to mean 0 and standard deviation "
+                             "1 on the training set, which makes learning rates comparable.")
+    data_seed: int = knob(0, "Data", "Seed of the data: change it for a new sample of points.",
+                          lo=0, hi=2**31 - 1)
+    # Network
+    hidden: tuple[int, ...] = knob((4, 2), "Network", "Neurons in each hidden layer, e.g. 8,8; "
+                                   "empty for no hidden layer (a linear model).", lo=1, hi=512,
+                                   max_len=8, label="hidden layers")
+    activation: str = knob("tanh", "Network", "The non-linearity applied by every hidden neuron.",
+                           choices=tuple(ACTIVATIONS))
+    init: str = knob("default", "Network", "How the initial weights are drawn.",
+                     choices=tuple(INITS), label="initialization")
+    batchnorm: bool = knob(False, "Network", "Normalise each hidden layer's inputs over the batch "
+                           "(BatchNorm1d) before the activation.", label="batch norm")
+    dropout: float = knob(0.0, "Network", "Chance of switching off each hidden neuron on each "
+                          "training step, to fight overfitting.", lo=0.0, hi=0.9)
+    # Training
+    loss: str = knob("auto", "Training", "What training minimises: how wrong the outputs are.",
+                     choices=tuple(LOSSES))
+    optimizer: str = knob("sgd", "Training", "The rule that turns gradients into weight updates.",
+                          choices=tuple(OPTIMIZERS))
+    lr: float = knob(0.03, "Training", "Learning rate: how big a step each update takes.",
+                     lo=1e-5, hi=10.0, log=True, label="learning rate")
+    momentum: float = knob(0.9, "Training", "How much of the previous step the momentum and "
+                           "nesterov optimizers keep.", lo=0.0, hi=0.999)
+    weight_decay: float = knob(0.0, "Training", "L2 penalty: pulls every weight towards zero in "
+                               "proportion to its size.", lo=0.0, hi=1.0, label="L2 (weight decay)")
+    l1: float = knob(0.0, "Training", "L1 penalty: pushes weights to exactly zero, keeping few.",
+                     lo=0.0, hi=1.0, label="L1")
+    schedule: str = knob("none", "Training", "How the learning rate changes over the epochs.",
+                         choices=tuple(SCHEDULES), label="LR schedule")
+    step_size: int = knob(50, "Training", "Epochs between learning-rate drops (step schedule).",
+                          lo=1, hi=10_000)
+    gamma: float = knob(0.5, "Training", "Factor applied at each drop (step schedule).", lo=0.01,
+                        hi=1.0)
+    clip: float = knob(0.0, "Training", "Largest allowed gradient norm; 0 turns clipping off.",
+                       lo=0.0, hi=100.0, label="gradient clipping")
+    batch_size: int = knob(10, "Training", "Points per update: 1 is pure SGD; the training-set "
+                           "size or more is full-batch gradient descent.", lo=1, hi=200_000,
+                           label="batch size")
+    epochs: int = knob(200, "Training", "Passes over the training set when you press Train.",
+                       lo=1, hi=10_000)
+    seed: int = knob(0, "Training", "Seed of the initial weights, the batch order and dropout.",
+                     lo=0, hi=2**31 - 1)
+    device: str = knob("auto", "Training", "Where to train: auto uses a GPU only when the network "
+                       "and batch are big enough to gain from it.", choices=DEVICES)
+
+    def __post_init__(self):
+        values, errors = {}, {}
+        for f in fields(self):
+            try:
+                values[f.name] = _coerce(f, getattr(self, f.name))
+            except ValueError as e:
+                errors[f.name] = str(e)
+        if errors:
+            raise ConfigError(errors)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        errors = _check_together(self)
+        if errors:
+            raise ConfigError(errors)
+
+    # Derived facts the rest of the library reads
+    @property
+    def task(self) -> str:
+        return DATASETS[self.dataset].task
+
+    @property
+    def resolved_loss(self) -> str:
+        return auto_loss(self.task) if self.loss == "auto" else self.loss
+
+    @property
+    def n_inputs(self) -> int:
+        spec = DATASETS[self.dataset]
+        return len(self.features) if spec.dim == 2 else spec.dim
+
+    @property
+    def n_outputs(self) -> int:
+        k = n_classes_of(self.dataset, self.n_classes)
+        return k if self.task == "multiclass" else 1
+
+    @property
+    def sizes(self) -> list[int]:
+        return layer_sizes(self.n_inputs, self.hidden, self.n_outputs)
+
+    @property
+    def n_train(self) -> int:
+        n = min(self.n_samples, DATASETS[self.dataset].max_samples or self.n_samples)
+        return n - max(1, round(n * self.test_fraction))
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    # URLs and JSON
+    @classmethod
+    def from_query(cls, params: dict[str, Any]) -> Config:
+        """Strict: any unknown or bad parameter raises ConfigError naming it."""
+        config, errors = cls.parse_query(params)
+        if errors:
+            raise ConfigError(errors)
+        return config
+
+    @classmethod
+    def parse_query(cls, params: dict[str, Any]) -> tuple[Config, dict[str, str]]:
+        """Lenient: bad parameters fall back to their defaults; returns the config and the errors."""
+        known = {f.name: f for f in fields(cls)}
+        values, errors = {}, {}
+        for name, raw in params.items():
+            if name not in known:
+                errors[name] = "unknown parameter"
+                continue
+            try:
+                values[name] = _coerce(known[name], _from_text(known[name], raw))
+            except ValueError as e:
+                errors[name] = str(e)
+        try:
+            return cls(**values), errors
+        except ConfigError as e:  # fields fine alone but not together: drop those fields
+            errors.update(e.errors)
+            kept = {k: v for k, v in values.items() if k not in e.errors}
+            try:
+                return cls(**kept), errors
+            except ConfigError:
+                return cls(), errors
+
+    def to_query(self, full: bool = False) -> dict[str, str]:
+        """Field name -> text; only fields that differ from the defaults unless `full`."""
+        default = Config()
+        return {f.name: _to_text(getattr(self, f.name)) for f in fields(self)
+                if full or getattr(self, f.name) != getattr(default, f.name)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in fields(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, TypeError) as e:
+            raise ConfigError({"json": f"not valid JSON ({e})"}) from None
+        if not isinstance(data, dict):
+            raise ConfigError({"json": "expected an object of field names to values"})
+        unknown = {k: "unknown field" for k in data if k not in FIELDS}
+        if unknown:
+            raise ConfigError(unknown)
+        return cls(**data)
+
+
+FIELDS: dict[str, dataclasses.Field] = {f.name: f for f in fields(Config)}
+
+
+def _describe_allowed(f: dataclasses.Field) -> str:
+    m = f.metadata
+    if m["choices"] and f.type in ("str",):
+        return "one of " + ", ".join(m["choices"])
+    if m["choices"]:
+        return "a comma-separated subset of " + ", ".join(m["choices"])
+    if f.type == "bool":
+        return "true or false"
+    if f.type == "tuple[int, ...]":
+        return f"up to {m['max_len']} comma-separated whole numbers from {m['lo']} to {m['hi']}"
+    kind = "a whole number" if f.type == "int" else "a number"
+    return f"{kind} from {m['lo']:g} to {m['hi']:g}"
+
+
+def _coerce(f: dataclasses.Field, value: Any) -> Any:
+    """Check one field's value alone and return it in its canonical type, or raise ValueError."""
+    m, bad = f.metadata, ValueError(f"{value!r} is not allowed; expected {_describe_allowed(f)}")
+    if f.type == "str":
+        if not isinstance(value, str) or value not in m["choices"]:
+            raise bad
+        return value
+    if f.type == "bool":
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if f.type == "tuple[str, ...]":
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise bad
+        if not value or len(set(value)) != len(value) or any(v not in m["choices"] for v in value):
+            raise bad
+        return tuple(k for k in m["choices"] if k in value)  # canonical order
+    if f.type == "tuple[int, ...]":
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) > m["max_len"]:
+            raise bad
+        return tuple(_number(v, int, m["lo"], m["hi"], bad) for v in value)
+    return _number(value, int if f.type == "int" else float, m["lo"], m["hi"], bad)
+
+
+def _number(value: Any, kind: type, lo: float, hi: float, bad: ValueError) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise bad
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise bad
+    if kind is int:
+        if value != int(value):
+            raise bad
+        return int(value)
+    return float(value)
+
+
+def _from_text(f: dataclasses.Field, raw: Any) -> Any:
+    """URL text -> a Python value of the field's kind (a list's first item if given several)."""
+    if isinstance(raw, (list, tuple)) and f.type not in ("tuple[str, ...]", "tuple[int, ...]"):
+        raw = raw[-1] if raw else ""
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    if f.type == "bool":
+        lowered = text.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        return text
+    if f.type.startswith("tuple"):
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        return [_parse_number(t) for t in items] if "int" in f.type else items
+    if f.type in ("int", "float"):
+        return _parse_number(text)
+    return text
+
+
+def _parse_number(text: str) -> Any:
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and "e" not in text.lower() else number
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _check_together(c: Config) -> dict[str, str]:
+    """Rules that involve more than one field."""
+    errors: dict[str, str] = {}
+    spec, loss = DATASETS[c.dataset], LOSSES[c.loss]
+    if c.task not in loss.tasks:
+        kinds = {"regression": "numbers (regression)", "binary": "two classes",
+                 "multiclass": "several classes"}
+        fits = [n for n, entry in LOSSES.items() if c.task in entry.tasks]
+        errors["loss"] = (f"{c.loss!r} does not fit dataset {c.dataset!r}, whose targets are "
+                          f"{kinds[c.task]}; use one of {', '.join(fits)}")
+    if spec.max_samples and c.n_samples > spec.max_samples:
+        errors["n_samples"] = (f"{c.n_samples} is more than dataset {c.dataset!r} has; "
+                               f"at most {spec.max_samples}")
+    if c.batchnorm and c.batch_size == 1:
+        errors["batch_size"] = "batch norm needs at least 2 points per batch; use 2 or more"
+    if c.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            errors["device"] = "'cuda' was asked for but this machine has no CUDA GPU; use auto or cpu"
+    errors.update(_check_budget(c))
+    return errors
+
+
+def _check_budget(c: Config) -> dict[str, str]:
+    if c.n_train < 2:
+        return {"test_fraction": "leaves fewer than 2 training points; lower it or add samples"}
+    steps = math.ceil(c.n_train / min(c.batch_size, c.n_train)) * c.epochs
+    if steps > MAX_STEPS:
+        msg = (f"{steps:,} optimizer steps is more than the limit of {MAX_STEPS:,}; use fewer "
+               "epochs, fewer samples or a larger batch")
+        return {"epochs": msg, "batch_size": msg}
+    work = c.n_train * c.epochs * count_parameters(c.sizes, c.batchnorm)
+    if work > MAX_WORK:
+        msg = (f"this run would cost {work:.2g} point-epoch-weights, more than the limit of "
+               f"{MAX_WORK:.0g}; use fewer epochs, samples or neurons")
+        return {"epochs": msg, "hidden": msg}
+    return {}

@@ -1,0 +1,94 @@
+"""The hand-written forward/backward (engine.py) against autograd on the same nn.Sequential."""
+
+import pytest
+import torch
+from torch import nn
+
+from playground.engine import DropoutOp, Network
+from playground.losses import LOSSES, loss_grad
+from playground.model import ACTIVATIONS, build_model, count_parameters
+
+
+def _net(activation="relu", hidden=(5, 4), n_in=3, n_out=1, batchnorm=False, dropout=0.0,
+         init="default", seed=0):
+    model, flat = build_model(n_in, hidden, n_out, activation=activation, init=init,
+                              batchnorm=batchnorm, dropout=dropout, seed=seed)
+    return model, flat, Network(model, flat, torch.Generator().manual_seed(seed))
+
+
+def _autograd_reference(model, caches, ops, x, dout):
+    """Forward with autograd through the module (dropout replaced by the engine's own masks)."""
+    model.zero_grad(set_to_none=True)
+    h = x
+    for module, op, cache in zip(model, ops, caches, strict=True):
+        h = h * cache if isinstance(op, DropoutOp) else module(h)
+    h.backward(dout)
+    return {name: p.grad for name, p in model.named_parameters()}, h
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+@pytest.mark.parametrize("batchnorm, dropout", [(False, 0.0), (True, 0.0), (False, 0.3),
+                                                (True, 0.5)])
+def test_gradients_match_autograd(activation, batchnorm, dropout):
+    model, flat, net = _net(activation, batchnorm=batchnorm, dropout=dropout, n_out=3)
+    x = torch.randn(16, 3, generator=torch.Generator().manual_seed(1))
+    dout = torch.randn(16, 3, generator=torch.Generator().manual_seed(2))
+    running = [b.clone() for b in model.buffers()]
+    out, caches = net.forward(x)
+    net.backward(dout, caches)
+    for buf, saved in zip(model.buffers(), running, strict=True):  # reference updates them again
+        buf.copy_(saved)
+    grads, ref_out = _autograd_reference(model, caches, net.ops, x, dout)
+    torch.testing.assert_close(out, ref_out.detach(), rtol=1e-6, atol=1e-6)
+    for name, (_, g) in flat.views.items():
+        torch.testing.assert_close(g, grads[name], rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_gradients_match_finite_differences_in_float64():
+    model, flat = build_model(2, (4,), 1, activation="tanh", init="default", batchnorm=False,
+                              dropout=0.0, seed=0, dtype=torch.float64)
+    net = Network(model, flat, torch.Generator())
+    x = torch.randn(6, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    y = torch.rand(6, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(4)).round()
+    loss = LOSSES["cross_entropy"]
+
+    def value():
+        return loss.value(net.forward(x)[0], y, "binary").item()
+
+    out, caches = net.forward(x)
+    net.backward(loss_grad(loss, out, y, "binary"), caches)
+    eps = 1e-6
+    for i in range(flat.theta.numel()):
+        saved = flat.theta[i].item()
+        flat.theta[i] = saved + eps
+        up = value()
+        flat.theta[i] = saved - eps
+        down = value()
+        flat.theta[i] = saved
+        assert abs((up - down) / (2 * eps) - flat.grad[i].item()) < 1e-8
+
+
+def test_parameters_are_views_of_theta():
+    model, flat, _ = _net(hidden=(8, 8), batchnorm=True)
+    assert flat.theta.numel() == count_parameters([3, 8, 8, 1], batchnorm=True)
+    flat.theta.fill_(0.25)
+    assert all(torch.all(p == 0.25) for p in model.parameters())
+    assert int(flat.weight_mask.sum()) == 3 * 8 + 8 * 8 + 8 * 1  # Linear weights only
+
+
+def test_same_seed_same_init_and_inits_differ():
+    a = _net(seed=3)[1].theta
+    assert torch.equal(a, _net(seed=3)[1].theta)
+    assert not torch.equal(a, _net(seed=4)[1].theta)
+    kaiming = _net(init="kaiming", hidden=(256,), n_in=256)[0]
+    w = kaiming[0].weight
+    assert abs(w.std().item() - (2 / 256) ** 0.5) < 0.01  # He: std sqrt(2 / fan_in) for ReLU
+    assert torch.all(kaiming[0].bias == 0)
+    default = _net(hidden=(256,), n_in=100)[0][0].weight
+    assert default.abs().max() <= 0.1 and default.abs().max() > 0.09  # U(±1/sqrt(100))
+
+
+def test_no_hidden_layer_is_a_single_linear_map():
+    model, flat, net = _net(hidden=(), n_in=2, n_out=1)
+    assert [type(m) for m in model] == [nn.Linear]
+    assert flat.theta.numel() == 3
