@@ -60,6 +60,7 @@ WORKLOADS: dict[str, tuple[str, Config]] = {
 }
 QUICK_W2_EPOCHS = 200
 ACC_GAP = 0.03  # playground this far below a reference's test accuracy gets a note
+NOISY = 1.5  # slowest / fastest repeat of one implementation above this gets a note
 
 Impl = Callable[[Config, Data], float]  # trains, returns the final test accuracy
 
@@ -158,6 +159,9 @@ def print_block(key: str, title: str, cfg: Config, res: dict[str, dict]) -> None
     for name, r in res.items():
         runs = " ".join(f"{t:.3f}" for t in r["times"])
         print(f"  {name:<11} median {r['median']:7.3f} s   test acc {r['acc']:.4f}   runs: {runs}")
+        if max(r["times"]) > NOISY * min(r["times"]):
+            print(f"  NOTE: {name}'s repeats differ {max(r['times']) / min(r['times']):.1f}x: the "
+                  "machine was busy; distrust these ratios, rerun (or try --threads 1)")
     for ref in ("tutorial", "sklearn"):
         ratio = res[ref]["median"] / res["playground"]["median"]
         print(f"  {ref} / playground time: {ratio:.2f}x (> 1: playground is faster; "
