@@ -1,12 +1,69 @@
-"""MLP Playground: placeholder page until the real app lands."""
+"""MLP Playground: pick data and a network, press Train, watch it learn. `streamlit run app.py`"""
 
 import streamlit as st
+import torch
+
+from playground.ui import session
+from playground.ui.live import Views, train_live
+from playground.ui.sidebar import sidebar_ui
+
+torch.set_num_threads(1)  # many small trainings share two cores; see GUIDE §4 and train.py
 
 st.set_page_config(page_title="MLP Playground", page_icon="🧠", layout="wide")
+session.start()
+state = st.session_state
 
-st.title("MLP Playground")
-st.write(
-    "Train a small multilayer perceptron on toy 2-D datasets and watch it learn: "
-    "pick a dataset, shape the network, press Train, and follow the loss curve "
-    "and the decision boundary as they change."
-)
+st.sidebar.title("MLP Playground")
+st.sidebar.caption("Every setting is in the page's link: copy it to share this exact experiment.")
+cfg = session.apply(sidebar_ui(state.cfg))
+run = session.current_run(cfg)
+
+st.markdown("### Watch a neural network learn")
+for name, problem in state.link_errors.items():
+    st.warning(f"Link parameter **{name}** was ignored ({problem}); using the default.", icon="🔗")
+state.link_errors = {}
+if state.config_errors:
+    st.error("These settings are not possible, so the model keeps the last valid ones:\n\n"
+             + "\n".join(f"- **{k}**: {v}" for k, v in state.config_errors.items()), icon="⚠️")
+if state.notice:
+    st.info(state.notice, icon="↺")
+    state.notice = ""
+
+buttons = st.columns([1.2, 1, 1, 1, 1.2, 3])
+buttons[0].button("Train", type="primary", on_click=session.on_train, key="train",
+                  help=f"Train {cfg.epochs:,} epochs from where the model is now.",
+                  use_container_width=True, disabled=state.training)
+buttons[1].button("Stop", on_click=session.on_stop, key="stop", use_container_width=True,
+                  disabled=not state.training)
+buttons[2].button("Step", on_click=session.on_step, key="step", use_container_width=True,
+                  help="Train exactly one epoch.")
+buttons[3].button("Reset", on_click=session.on_reset, key="reset", use_container_width=True,
+                  help="New initial weights, same data.")
+buttons[4].button("New data", on_click=session.on_new_data, key="new_data",
+                  use_container_width=True, help="Draw a new sample of the dataset.")
+with buttons[5]:
+    options = st.columns(3)
+    show_test = options[0].toggle("Test points", value=True, key="show_test",
+                                  help="Show the held-out points (outlined) on the chart.")
+    discretize = options[1].toggle("Discretize", key="discretize",
+                                   help="Show hard class regions instead of probabilities.")
+    log_loss = options[2].toggle("Log loss", key="log_loss", help="Loss axis on a log scale.")
+
+note = st.empty()
+views = Views(show_test, discretize, log_loss)
+
+if not state.training and run.status == "running":
+    run.status = "stopped"  # a Stop click interrupted the loop
+if state.step_request:
+    state.step_request = False
+    run.fit(1)
+if state.training and run.epoch < state.target:
+    views.draw(run)
+    train_live(run, views, state.target, note)
+    state.training = False
+    st.rerun()  # redraw the buttons (Train enabled, Stop disabled)
+else:
+    state.training = False
+    views.draw(run)
+if run.status == "diverged":
+    st.error(run.message, icon="💥")

@@ -18,16 +18,19 @@ aten = torch.ops.aten
 
 
 class LinearOp:
-    def __init__(self, w: Tensor, b: Tensor, gw: Tensor, gb: Tensor, first: bool):
+    def __init__(self, w: Tensor, b: Tensor | None, gw: Tensor, gb: Tensor | None, first: bool):
         self.w, self.b, self.gw, self.gb, self.first = w, b, gw, gb, first
 
     def forward(self, x: Tensor, train: bool) -> tuple[Tensor, object]:
-        return torch.addmm(self.b, x, self.w.t()), x  # Z = X Wᵀ + b : (B, in) -> (B, out)
+        # Z = X Wᵀ + b : (B, in) -> (B, out); no bias when BatchNorm follows
+        z = x @ self.w.t() if self.b is None else torch.addmm(self.b, x, self.w.t())
+        return z, x
 
     def backward(self, dz: Tensor, x: Tensor) -> Tensor | None:
         # dW = dZᵀ X (out, in);  db = Σ_batch dZ (out,);  dX = dZ W (B, in)
         torch.mm(dz.t(), x, out=self.gw)
-        torch.sum(dz, 0, out=self.gb)
+        if self.gb is not None:
+            torch.sum(dz, 0, out=self.gb)
         return None if self.first else dz @ self.w
 
 
@@ -90,7 +93,7 @@ class Network:
         for name, m in model.named_children():
             views = {k.split(".", 1)[1]: v for k, v in flat.views.items() if k.split(".")[0] == name}
             if isinstance(m, nn.Linear):
-                (w, gw), (b, gb) = views["weight"], views["bias"]
+                (w, gw), (b, gb) = views["weight"], views.get("bias", (None, None))
                 self.ops.append(LinearOp(w, b, gw, gb, first))
                 first = False
             elif isinstance(m, nn.BatchNorm1d):

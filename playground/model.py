@@ -96,8 +96,9 @@ def layer_sizes(n_in: int, hidden: tuple[int, ...], n_out: int) -> list[int]:
 
 
 def count_parameters(sizes: list[int], batchnorm: bool = False) -> int:
-    linear = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
-    return linear + (2 * sum(sizes[1:-1]) if batchnorm else 0)
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+    hidden = sum(sizes[1:-1])  # a bias each, or BatchNorm's scale and shift instead
+    return weights + sizes[-1] + (2 * hidden if batchnorm else hidden)
 
 
 @dataclass
@@ -121,7 +122,9 @@ def build_model(n_in: int, hidden: tuple[int, ...], n_out: int, *, activation: s
     layers: list[nn.Module] = []
     width = n_in
     for h in hidden:
-        layers.append(nn.Linear(width, h, device="meta"))
+        # BatchNorm subtracts the batch mean, so a bias before it would do nothing: its true
+        # gradient is zero and adaptive optimizers would turn rounding noise into steps.
+        layers.append(nn.Linear(width, h, bias=not batchnorm, device="meta"))
         if batchnorm:
             layers.append(nn.BatchNorm1d(h, device="meta"))
         layers.append(act.module())
@@ -164,7 +167,8 @@ def _initialise(model: nn.Sequential, flat: FlatParams, gain_name: str, init: Ca
     linears = [name for name, m in model.named_children() if isinstance(m, nn.Linear)]
     for i, name in enumerate(linears):
         gain = nn.init.calculate_gain(gain_name) if i < len(linears) - 1 else 1.0
-        init(flat.value(f"{name}.weight"), flat.value(f"{name}.bias"), gain, g)
+        bias = flat.views.get(f"{name}.bias", (torch.empty(0),))[0]
+        init(flat.value(f"{name}.weight"), bias, gain, g)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm1d):
             m.weight.data.fill_(1.0)

@@ -34,6 +34,15 @@ EVAL_CHUNK = 65_536  # rows per forward pass when evaluating, to bound memory on
 
 Callback = Callable[["Run"], bool | None]
 
+# Fields a running model can take on the fly (TF Playground lets you change the learning rate
+# mid-run); any other change means new data or a new network, so a new Run.
+LIVE_FIELDS = frozenset({"loss", "optimizer", "lr", "momentum", "weight_decay", "l1", "schedule",
+                         "step_size", "gamma", "clip", "batch_size", "epochs"})
+
+
+def changed_fields(old: Config, new: Config) -> list[str]:
+    return [k for k, v in new.to_dict().items() if old.to_dict()[k] != v]
+
 
 def load_data(config: Config) -> Data:
     return make_data(config.dataset, config.n_samples, config.noise, config.test_fraction,
@@ -144,6 +153,16 @@ class Run:
             raise ValueError(f"expected inputs of shape (n, {self.data.dim}), got {X.shape}")
         inputs = torch.from_numpy(self.data.transform(X)).to(self.device)
         return predictions(self._forward_eval(inputs), self.task).cpu().numpy()
+
+    def reconfigure(self, config: Config) -> None:
+        """Carry on with new training settings (LIVE_FIELDS only): same weights, same data."""
+        fixed = [k for k in changed_fields(self.config, config) if k not in LIVE_FIELDS]
+        if fixed:
+            raise ValueError(f"changing {', '.join(fixed)} needs a new Run")
+        if config.optimizer != self.config.optimizer or config.momentum != self.config.momentum:
+            self._optimizer = make_optimizer(config.optimizer, self.params.theta, config.momentum)
+        self._loss = resolve_loss(config.loss, self.task)
+        self.config = config
 
     @property
     def last(self) -> dict[str, float]:

@@ -11,7 +11,7 @@ from torch import nn
 
 from playground import ACTIVATIONS, LOSSES, OPTIMIZERS, Config, Run, train
 from playground.optim import lr_factor
-from playground.train import AUTO_CUDA_FLOPS, choose_device, flops_per_step
+from playground.train import AUTO_CUDA_FLOPS, choose_device, cpu_threads_for, flops_per_step
 
 W1 = Config(dataset="moons", n_samples=1000, noise=0.2, test_fraction=0.2, hidden=(16, 16),
             activation="relu", optimizer="adam", lr=0.01, batch_size=32, epochs=100, seed=0)
@@ -81,7 +81,8 @@ EQUIVALENCE_CASES = [
 def test_hand_written_loop_equals_textbook_autograd_loop(changes):
     cfg = Config(**{"n_samples": 300, "hidden": (6, 5), "epochs": 4, **changes})
     run = Run(cfg)
-    reference = reference_fit(run, cfg.epochs)
+    with cpu_threads_for(cfg, run.device):  # the same thread count: the same rounding
+        reference = reference_fit(run, cfg.epochs)
     run.fit()
     for (name, ours), theirs in zip(run.model.named_parameters(), reference.parameters(),
                                     strict=True):
@@ -251,3 +252,14 @@ def test_cuda_trains_like_the_cpu():
     gpu = train(W1.replace(epochs=5, device="cuda"))
     assert gpu.device.type == "cuda"
     np.testing.assert_allclose(gpu.history["train_loss"], cpu.history["train_loss"], rtol=1e-3)
+
+
+def test_reconfigure_changes_training_settings_in_place():
+    run = Run(W1.replace(epochs=3)).fit()
+    weights = run.params.theta.clone()
+    run.reconfigure(run.config.replace(lr=0.001, optimizer="sgd", batch_size=100))
+    assert torch.equal(run.params.theta, weights)
+    run.fit(1)
+    assert run.history["lr"][-1] == 0.001 and run.history["steps"][-1] == 3 * 25 + 8
+    with pytest.raises(ValueError, match="hidden"):
+        run.reconfigure(run.config.replace(hidden=(4,)))

@@ -1,0 +1,149 @@
+"""The live views and the training loop that redraws them between epochs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import streamlit as st
+
+from playground import Run
+from playground import figures as fig
+from playground.datasets import grid
+
+FRAME_S = 0.15  # redraw at most every 150 ms: about 6-7 frames a second while training
+GRID = 120  # boundary heatmap resolution (GRID x GRID model evaluations per frame)
+# Training threads of all sessions share the GIL and two cores: a few at once, the rest wait.
+TRAIN_SLOTS = threading.BoundedSemaphore(2)
+CHART = {"displayModeBar": False}
+
+
+@contextmanager
+def training_slot(note: st.delta_generator.DeltaGenerator) -> Iterator[None]:
+    while not TRAIN_SLOTS.acquire(timeout=0.25):
+        note.info("Other visitors are training right now; yours starts in a moment.")
+    note.empty()
+    try:
+        yield
+    finally:
+        TRAIN_SLOTS.release()
+
+
+class Views:
+    """Placeholders for everything that changes while training, and how to fill them."""
+
+    def __init__(self, show_test: bool, discretize: bool, log_loss: bool):
+        self.options = dict(show_test=show_test, discretize=discretize, log_loss=log_loss)
+        self.metrics = st.empty()
+        left, right = st.columns([1.1, 1], gap="medium")
+        with left:
+            self.main = st.empty()
+            self.extra = st.empty()
+        with right:
+            self.loss = st.empty()
+            self.metric = st.empty()
+        self.progress = st.empty()
+        self.frame = 0
+        self._grid_for: tuple | None = None
+
+    def draw(self, run: Run, rate: float | None = None) -> None:
+        self.frame += 1
+        self._metrics(run, rate)
+        self._chart(self.main, "main", self._main_figure(run))
+        self._chart(self.loss, "loss", fig.loss_figure(run.history, log_y=self.options["log_loss"]))
+        self._chart(self.metric, "metric", fig.metric_figure(run.history, run.task))
+        if run.data.name == "digits":
+            self._chart(self.extra, "digits", self._digits_figure(run))
+
+    def _chart(self, slot, name: str, figure) -> None:
+        slot.plotly_chart(figure, key=f"{name}-{self.frame}", config=CHART)
+
+    def _main_figure(self, run: Run):
+        d = run.data
+        if d.dim == 2:
+            xs, ys, points = self._grid(d.box)
+            p = run.predict(points)
+            probs = p.reshape(GRID, GRID) if run.task == "regression" else (
+                p[:, 1].reshape(GRID, GRID) if run.task == "binary" else p.reshape(GRID, GRID, -1))
+            return fig.boundary_figure(
+                d.box, probs, d.X_train, d.y_train, d.X_test, d.y_test, task=run.task,
+                n_classes=d.n_classes, discretize=self.options["discretize"],
+                show_test=self.options["show_test"])
+        if d.dim == 1:
+            xs, _, points = self._grid(d.box)
+            return fig.function_figure(d.box, xs, run.predict(points), d.X_train, d.y_train,
+                                       d.X_test, d.y_test, task=run.task, n_classes=d.n_classes)
+        return fig.projection_figure(d.X_test, d.y_test, run.predict(d.X_test).argmax(1),
+                                     n_classes=d.n_classes, basis=_pca(d),
+                                     title="Test points on the data's first two principal axes")
+
+    def _digits_figure(self, run: Run):
+        d = run.data
+        guess = run.predict(d.X_test).argmax(1)
+        return fig.digits_mistakes_figure(d.X_test, d.y_test, guess)
+
+    def _grid(self, box):
+        if self._grid_for is None or self._grid_for[0] != box:
+            self._grid_for = (box, grid(box, GRID))
+        return self._grid_for[1]
+
+    def _metrics(self, run: Run, rate: float | None) -> None:
+        h, last = run.history, run.last
+        cols = self.metrics.container().columns(6)
+        cols[0].metric("Epoch", f"{run.epoch:,}")
+        cols[1].metric("Train loss", f"{last['train_loss']:.4f}", _delta(h["train_loss"]),
+                       delta_color="inverse")
+        cols[2].metric("Test loss", f"{last['test_loss']:.4f}", _delta(h["test_loss"]),
+                       delta_color="inverse")
+        if run.task == "regression":
+            cols[3].metric("Test R²", f"{last['test_r2']:.3f}")
+        else:
+            cols[3].metric("Test accuracy", f"{last['test_acc']:.1%}")
+        per_epoch = run.seconds / run.epoch * 1000 if run.epoch else 0.0
+        cols[4].metric("Time per epoch", f"{per_epoch:.2f} ms" if run.epoch else "–",
+                       f"{rate:,.0f} epochs/s" if rate else None, delta_color="off")
+        cols[5].metric("Status", run.status)
+
+
+def _delta(series: list[float]) -> str | None:
+    if len(series) < 2:
+        return None
+    return f"{series[-1] - series[-2]:+.4f}"
+
+
+_PCA: dict[int, tuple] = {}
+
+
+def _pca(data) -> tuple:
+    # One projection per dataset object (a handful live at once); computed from its train split.
+    if id(data) not in _PCA:
+        if len(_PCA) > 16:
+            _PCA.clear()
+        _PCA[id(data)] = fig.pca_basis(np.asarray(data.X_train))
+    return _PCA[id(data)]
+
+
+def train_live(run: Run, views: Views, target: int, note) -> None:
+    """Train until epoch `target`, redrawing every FRAME_S; a click elsewhere interrupts it."""
+    start_epoch, start = run.epoch, time.perf_counter()
+    last_frame = 0.0
+
+    def callback(r: Run) -> bool:
+        nonlocal last_frame
+        now = time.perf_counter()
+        if now - last_frame >= FRAME_S:
+            rate = (r.epoch - start_epoch) / (now - start)
+            views.draw(r, rate)
+            views.progress.progress((r.epoch - start_epoch) / max(target - start_epoch, 1),
+                                    text=f"Training: epoch {r.epoch:,} of {target:,}")
+            last_frame = now
+        return True
+
+    with training_slot(note):
+        run.fit(target - run.epoch, callback)
+    rate = (run.epoch - start_epoch) / max(time.perf_counter() - start, 1e-9)
+    views.progress.empty()
+    views.draw(run, rate)

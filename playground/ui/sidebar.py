@@ -1,0 +1,113 @@
+"""The sidebar: one widget per Config field, drawn from the field table, returning plain values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from playground import DATASETS, FEATURES, FIELDS, GROUPS, LOSSES, Config
+
+LR_STEPS = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+PENALTY_STEPS = (0.0, 1e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+LABELS = {"dataset": lambda name: DATASETS[name].title, "features": lambda k: FEATURES[k].label}
+
+
+def key(name: str) -> str:
+    return f"w_{name}"
+
+
+def widget_value(cfg: Config, name: str) -> Any:
+    value = getattr(cfg, name)
+    if name == "hidden":
+        return ", ".join(map(str, value))
+    return list(value) if name == "features" else value
+
+
+def load_into_widgets(cfg: Config) -> None:
+    """Show `cfg` in the widgets (first visit, a link, Reset, New data); call before drawing."""
+    for name in FIELDS:
+        st.session_state[key(name)] = widget_value(cfg, name)
+
+
+def _shown(name: str, values: dict[str, Any]) -> bool:
+    spec = DATASETS[values.get("dataset", "circle")]
+    return {
+        "n_classes": spec.uses_n_classes,
+        "features": spec.dim == 2,
+        "momentum": values.get("optimizer") in ("momentum", "nesterov"),
+        "step_size": values.get("schedule") == "step",
+        "gamma": values.get("schedule") == "step",
+    }.get(name, True)
+
+
+def _label(name: str) -> str:
+    return (FIELDS[name].metadata["label"] or name.replace("_", " ")).capitalize()
+
+
+def _steps_with(steps: tuple[float, ...], value: float) -> list[float]:
+    return sorted({*steps, value})
+
+
+def _draw(name: str, values: dict[str, Any]) -> Any:
+    """One widget; its options and limits come from the field's metadata."""
+    f, k = FIELDS[name], key(name)
+    meta, label, help_text = f.metadata, _label(name), f.metadata["help"]
+    if name == "loss":
+        task = DATASETS[values["dataset"]].task
+        options = [n for n, loss in LOSSES.items() if task in loss.tasks]
+        if st.session_state.get(k) not in options:
+            st.session_state[k] = "auto"
+        return st.selectbox(label, options, key=k, help=help_text)
+    if name == "hidden":
+        return st.text_input("Neurons per hidden layer", key=k, help=help_text,
+                             placeholder="none: a linear model")
+    if meta["choices"] and f.type == "str":
+        fmt = LABELS.get(name, str)
+        return st.selectbox(label, meta["choices"], key=k, help=help_text, format_func=fmt)
+    if meta["choices"]:
+        return st.multiselect(label, meta["choices"], key=k, help=help_text,
+                              format_func=LABELS.get(name, str))
+    if f.type == "bool":
+        return st.toggle(label, key=k, help=help_text)
+    if name == "lr":
+        return st.select_slider(label, _steps_with(LR_STEPS, st.session_state[k]), key=k,
+                                help=help_text)
+    if name in ("weight_decay", "l1"):
+        return st.select_slider(label, _steps_with(PENALTY_STEPS, st.session_state[k]), key=k,
+                                help=help_text)
+    if f.type == "float":
+        return st.slider(label, float(meta["lo"]), float(meta["hi"]), key=k, help=help_text,
+                         step=0.01 if meta["hi"] <= 1 else 0.1)
+    hi = DATASETS[values["dataset"]].max_samples if name == "n_samples" else None
+    hi = int(hi or meta["hi"])
+    st.session_state[k] = min(int(st.session_state[k]), hi)
+    return st.number_input(label, int(meta["lo"]), hi, key=k, help=help_text, step=1)
+
+
+def sidebar_ui(cfg: Config) -> dict[str, Any]:
+    """Draw every knob, grouped; return the values (hidden knobs keep the current config's)."""
+    values: dict[str, Any] = {}
+    for group in GROUPS:
+        with st.sidebar.expander(group, expanded=True):
+            for name, f in FIELDS.items():
+                if f.metadata["group"] != group:
+                    continue
+                if _shown(name, values):
+                    values[name] = _draw(name, values)
+                    if name == "dataset":
+                        st.caption(DATASETS[values[name]].help)
+                else:
+                    values[name] = widget_value(cfg, name)
+    return values
+
+
+def values_to_config(values: dict[str, Any]) -> Config:
+    """Widget values -> Config (raises ConfigError); the hidden-layer text is parsed here."""
+    values = dict(values)
+    text = str(values["hidden"]).replace(" ", "")
+    try:
+        values["hidden"] = tuple(int(t) for t in text.split(",") if t)
+    except ValueError:
+        values["hidden"] = text  # let Config explain what it expects
+    return Config(**values)
