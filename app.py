@@ -10,6 +10,8 @@ from playground.ui.sidebar import sidebar_ui
 torch.set_num_threads(1)  # many small trainings share two cores; see GUIDE §4 and train.py
 
 st.set_page_config(page_title="MLP Playground", page_icon="🧠", layout="wide")
+st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}</style>",
+            unsafe_allow_html=True)
 session.start()
 state = st.session_state
 
@@ -19,6 +21,9 @@ cfg = session.apply(sidebar_ui(state.cfg))
 run = session.current_run(cfg)
 
 st.markdown("### Watch a neural network learn")
+st.caption("Choose data and a network on the left, press **Train**, and watch the decision "
+           "boundary and the loss curves change. Colours show the model's belief at every "
+           "point; circles are the data (outlined: test points it never trains on).")
 for name, problem in state.link_errors.items():
     st.warning(f"Link parameter **{name}** was ignored ({problem}); using the default.", icon="🔗")
 state.link_errors = {}
@@ -29,7 +34,7 @@ if state.notice:
     st.info(state.notice, icon="↺")
     state.notice = ""
 
-buttons = st.columns([1.2, 1, 1, 1, 1.2, 3])
+buttons = st.columns([1.3, 1, 1, 1, 1.2, 2.5])
 buttons[0].button("Train", type="primary", on_click=session.on_train, key="train",
                   help=f"Train {cfg.epochs:,} epochs from where the model is now.",
                   use_container_width=True, disabled=state.training)
@@ -41,16 +46,12 @@ buttons[3].button("Reset", on_click=session.on_reset, key="reset", use_container
                   help="New initial weights, same data.")
 buttons[4].button("New data", on_click=session.on_new_data, key="new_data",
                   use_container_width=True, help="Draw a new sample of the dataset.")
-with buttons[5]:
-    options = st.columns(3)
-    show_test = options[0].toggle("Test points", value=True, key="show_test",
-                                  help="Show the held-out points (outlined) on the chart.")
-    discretize = options[1].toggle("Discretize", key="discretize",
-                                   help="Show hard class regions instead of probabilities.")
-    log_loss = options[2].toggle("Log loss", key="log_loss", help="Loss axis on a log scale.")
+with buttons[5].popover("Share this set-up", use_container_width=True):
+    st.caption("The link holds every setting; whoever opens it gets this data and network.")
+    st.code(session.share_link(cfg), language=None, wrap_lines=True)
 
 note = st.empty()
-views = Views(show_test, discretize, log_loss)
+views = Views(run.data.dim, run.task)
 
 if not state.training and run.status == "running":
     run.status = "stopped"  # a Stop click interrupted the loop

@@ -35,17 +35,26 @@ def training_slot(note: st.delta_generator.DeltaGenerator) -> Iterator[None]:
 class Views:
     """Placeholders for everything that changes while training, and how to fill them."""
 
-    def __init__(self, show_test: bool, discretize: bool, log_loss: bool):
-        self.options = dict(show_test=show_test, discretize=discretize, log_loss=log_loss)
+    def __init__(self, data_dim: int, task: str):
         self.metrics = st.empty()
+        self.progress = st.empty()
         left, right = st.columns([1.1, 1], gap="medium")
         with left:
+            boundary = data_dim == 2 and task != "regression"
+            row = st.columns(2) if boundary else [st.container(), None]
+            show_test = row[0].toggle("Show test points", value=True, key="show_test",
+                                      help="Held-out points, drawn with a dark outline.")
+            discretize = boundary and row[1].toggle(
+                "Discretize output", key="discretize",
+                help="Hard class regions instead of shaded probabilities.")
             self.main = st.empty()
             self.extra = st.empty()
         with right:
+            log_loss = st.toggle("Log-scale loss", key="log_loss",
+                                 help="A log axis shows the late, slow part of training.")
             self.loss = st.empty()
             self.metric = st.empty()
-        self.progress = st.empty()
+        self.options = dict(show_test=show_test, discretize=discretize, log_loss=log_loss)
         self.frame = 0
         self._grid_for: tuple | None = None
 
@@ -94,9 +103,9 @@ class Views:
         h, last = run.history, run.last
         cols = self.metrics.container().columns(6)
         cols[0].metric("Epoch", f"{run.epoch:,}")
-        cols[1].metric("Train loss", f"{last['train_loss']:.4f}", _delta(h["train_loss"]),
+        cols[1].metric("Train loss", f"{last['train_loss']:.4g}", _delta(h["train_loss"]),
                        delta_color="inverse")
-        cols[2].metric("Test loss", f"{last['test_loss']:.4f}", _delta(h["test_loss"]),
+        cols[2].metric("Test loss", f"{last['test_loss']:.4g}", _delta(h["test_loss"]),
                        delta_color="inverse")
         if run.task == "regression":
             cols[3].metric("Test R²", f"{last['test_r2']:.3f}")
@@ -111,7 +120,7 @@ class Views:
 def _delta(series: list[float]) -> str | None:
     if len(series) < 2:
         return None
-    return f"{series[-1] - series[-2]:+.4f}"
+    return f"{series[-1] - series[-2]:+.3g}"
 
 
 _PCA: dict[int, tuple] = {}

@@ -41,6 +41,14 @@ def apply(values: dict[str, Any]) -> Config:
     return cfg
 
 
+def share_link(cfg: Config) -> str:
+    from urllib.parse import urlencode
+
+    base = st.context.url or "http://localhost:8501/"
+    query = urlencode(cfg.to_query())
+    return f"{base}?{query}" if query else base
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _data(dataset: str, n_samples: int, noise: float, test_fraction: float, data_seed: int,
           n_classes: int, features: tuple[str, ...], standardize: bool) -> Data:
