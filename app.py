@@ -31,7 +31,7 @@ if state.config_errors:
     st.error("These settings are not possible, so the model keeps the last valid ones:\n\n"
              + "\n".join(f"- **{k}**: {v}" for k, v in state.config_errors.items()), icon="⚠️")
 if state.notice:
-    st.info(state.notice, icon="↺")
+    st.info(state.notice, icon=":material/restart_alt:")
     state.notice = ""
 
 buttons = st.columns([1.3, 1, 1, 1, 1.2, 2.5])

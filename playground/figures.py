@@ -51,6 +51,46 @@ DIVERGING_BACKGROUND = [[at, "#" + "".join(f"{int(v):02x}" for v in np.rint(rgb)
                         in ((0.0, background_rgb(0)), (0.5, _WHITE), (1.0, background_rgb(1)))]
 
 
+_DIVERGING_STOPS = np.stack([_rgb(CLASS_COLOURS[0]), _WHITE, _rgb(CLASS_COLOURS[1])])  # (3, 3)
+
+
+def diverging_rgb(t: np.ndarray, strength: float = 1.0) -> np.ndarray:
+    """t in [0, 1] (any shape) -> uint8 RGB (..., 3) on the orange-white-blue scale; `strength`
+    below 1 fades the ends towards white, as the backgrounds do."""
+    t = np.clip(np.nan_to_num(np.asarray(t, dtype=np.float64), nan=0.5), 0.0, 1.0)
+    ends = _WHITE + strength * (_DIVERGING_STOPS[[0, 2]] - _WHITE)  # (2, 3)
+    low = _WHITE + (1 - 2 * np.minimum(t, 0.5))[..., None] * (ends[0] - _WHITE)
+    high = (2 * np.maximum(t, 0.5) - 1)[..., None] * (ends[1] - _WHITE)
+    return np.rint(low + high).astype(np.uint8)
+
+
+def background_pixels(probs: np.ndarray, task: str, lo: float = 0.0, hi: float = 1.0,
+                      discretize: bool = False) -> np.ndarray:
+    """The model's output on the grid as colours (r, r, 3) uint8: P(class 1) or the value on the
+    diverging scale, or the likeliest class's colour faded by its probability (multi-class)."""
+    probs = np.asarray(probs)
+    if task == "multiclass":
+        best = probs.argmax(axis=2)  # (r, r)
+        top = np.take_along_axis(probs, best[..., None], axis=2)[..., 0]
+        return _class_pixels(probs.shape[2], best, top, discretize)
+    if probs.ndim == 3:  # (r, r, 2) binary probabilities
+        probs = probs[..., 1]
+    t = (probs - lo) / (hi - lo)
+    if discretize and task == "binary":
+        t = np.where(probs >= 0.5, 1.0, 0.0)
+    return diverging_rgb(t, BACKGROUND)
+
+
+def _class_pixels(k: int, best: np.ndarray, top: np.ndarray, discretize: bool) -> np.ndarray:
+    shades = 64  # per class: smooth enough, and a table lookup is fast
+    confidence = np.clip((top - 1 / k) / (1 - 1 / k), 0.0, 1.0)  # (r, r)
+    shade = np.rint(confidence * shades).astype(np.intp) if not discretize else shades
+    full = np.stack([_rgb(class_colour(c)) for c in range(k)])  # (k, 3)
+    t = np.linspace(0.0, BACKGROUND, shades + 1)[None, :, None]  # (1, shades + 1, 1)
+    table = np.rint(_WHITE + t * (full[:, None, :] - _WHITE)).astype(np.uint8)  # (k, shades+1, 3)
+    return table[best, shade]
+
+
 def to_levels(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
     """Values in [lo, hi] -> uint8 0..LEVELS (clipped; NaN to the middle): the heatmap's z."""
     scaled = (np.asarray(values, dtype=np.float32) - lo) * np.float32(LEVELS / (hi - lo))
@@ -202,19 +242,11 @@ def _hover_grid(box, r, step, z, text, customdata=None) -> dict:
 def _class_image(box, k, best, top, discretize) -> dict:
     """The most likely class's colour, faded to white as its probability falls to 1/k, as a PNG
     data URI (~20 KB at 200x200; a uint8 z would be 160 KB)."""
-    shades = 64  # per class: smooth enough, and a table lookup is fast
-    confidence = np.clip((top - 1 / k) / (1 - 1 / k), 0.0, 1.0)  # (r, r)
-    shade = np.rint(confidence * shades).astype(np.intp) if not discretize else shades
-    full = np.stack([_rgb(class_colour(c)) for c in range(k)])  # (k, 3)
-    t = np.linspace(0.0, BACKGROUND, shades + 1)[None, :, None]  # (1, shades + 1, 1)
-    table = np.rint(_WHITE + t * (full[:, None, :] - _WHITE)).astype(np.uint8)  # (k, shades + 1, 3)
     # PNG row 0 is the top of the file, but with dy > 0 on an upward y axis plotly draws it at
     # y0, the bottom: exactly the grid's row 0 (y = ys[0]), so no flip.
-    return dict(type="image", source=png_data_uri(table[best, shade]), hoverinfo="skip",
-                **_placement(box, len(best)))
+    return dict(type="image", source=png_data_uri(_class_pixels(k, best, top, discretize)),
+                hoverinfo="skip", **_placement(box, len(best)))
 
-
-# --- 1-D inputs -------------------------------------------------------------------------------
 
 def function_figure(box, xs, values, X_train, y_train, X_test=None, y_test=None, *, task: str,
                     n_classes: int, title: str | None = None) -> go.Figure:

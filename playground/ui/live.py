@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Iterator
@@ -10,15 +11,16 @@ from contextlib import contextmanager
 import numpy as np
 import streamlit as st
 
-from playground import Run
-from playground import figures as fig
+from playground import Run, charts, raster
 from playground.datasets import grid
+from playground.figures import pca_basis
 
 FRAME_S = 0.15  # redraw at most every 150 ms: about 6-7 frames a second while training
 GRID = 120  # boundary heatmap resolution (GRID x GRID model evaluations per frame)
 # Training threads of all sessions share the GIL and two cores: a few at once, the rest wait.
 TRAIN_SLOTS = threading.BoundedSemaphore(2)
-CHART = {"displayModeBar": False}
+IMAGE_WIDTH = 560
+CURVE_HEIGHT = 270
 
 
 @contextmanager
@@ -42,8 +44,9 @@ class Views:
         with left:
             boundary = data_dim == 2 and task != "regression"
             row = st.columns(2) if boundary else [st.container(), None]
-            show_test = row[0].toggle("Show test points", value=True, key="show_test",
-                                      help="Held-out points, drawn with a dark outline.")
+            show_test = data_dim <= 2 and row[0].toggle(
+                "Show test points", value=True, key="show_test",
+                help="Held-out points, drawn with a dark ring; the model never trains on them.")
             discretize = boundary and row[1].toggle(
                 "Discretize output", key="discretize",
                 help="Hard class regions instead of shaded probabilities.")
@@ -59,40 +62,37 @@ class Views:
         self._grid_for: tuple | None = None
 
     def draw(self, run: Run, rate: float | None = None) -> None:
+        """Fill every placeholder from the run; images and Vega charts update in place."""
         self.frame += 1
         self._metrics(run, rate)
-        self._chart(self.main, "main", self._main_figure(run))
-        self._chart(self.loss, "loss", fig.loss_figure(run.history, log_y=self.options["log_loss"]))
-        self._chart(self.metric, "metric", fig.metric_figure(run.history, run.task))
+        self.main.image(_png(self._main_image(run)), width=IMAGE_WIDTH)
+        for slot, (data, spec) in ((self.loss, charts.loss_curves(run.history,
+                                                                  self.options["log_loss"])),
+                                   (self.metric, charts.metric_curves(run.history, run.task))):
+            slot.vega_lite_chart(data, spec, width="stretch", height=CURVE_HEIGHT)
         if run.data.name == "digits":
-            self._chart(self.extra, "digits", self._digits_figure(run))
+            guess = run.predict(run.data.X_test).argmax(1)
+            self.extra.image(_png(raster.digits_image(run.data.X_test, run.data.y_test, guess)),
+                             caption="Test digits the model gets wrong (true → guess)")
 
-    def _chart(self, slot, name: str, figure) -> None:
-        slot.plotly_chart(figure, key=f"{name}-{self.frame}", config=CHART)
-
-    def _main_figure(self, run: Run):
-        d = run.data
+    def _main_image(self, run: Run):
+        d, o = run.data, self.options
         if d.dim == 2:
             xs, ys, points = self._grid(d.box)
             p = run.predict(points)
-            probs = p.reshape(GRID, GRID) if run.task == "regression" else (
-                p[:, 1].reshape(GRID, GRID) if run.task == "binary" else p.reshape(GRID, GRID, -1))
-            return fig.boundary_figure(
+            shape = (GRID, GRID) if run.task != "multiclass" else (GRID, GRID, -1)
+            probs = (p[:, 1] if run.task == "binary" else p).reshape(shape)
+            return raster.boundary_image(
                 d.box, probs, d.X_train, d.y_train, d.X_test, d.y_test, task=run.task,
-                n_classes=d.n_classes, discretize=self.options["discretize"],
-                show_test=self.options["show_test"])
+                n_classes=d.n_classes, discretize=o["discretize"], show_test=o["show_test"],
+                value_range=_target_range(d) if run.task == "regression" else None)
         if d.dim == 1:
             xs, _, points = self._grid(d.box)
-            return fig.function_figure(d.box, xs, run.predict(points), d.X_train, d.y_train,
-                                       d.X_test, d.y_test, task=run.task, n_classes=d.n_classes)
-        return fig.projection_figure(d.X_test, d.y_test, run.predict(d.X_test).argmax(1),
-                                     n_classes=d.n_classes, basis=_pca(d),
-                                     title="Test points on the data's first two principal axes")
-
-    def _digits_figure(self, run: Run):
-        d = run.data
-        guess = run.predict(d.X_test).argmax(1)
-        return fig.digits_mistakes_figure(d.X_test, d.y_test, guess)
+            return raster.function_image(d.box, xs, run.predict(points), d.X_train, d.y_train,
+                                         d.X_test, d.y_test, task=run.task,
+                                         n_classes=d.n_classes, show_test=o["show_test"])
+        return raster.projection_image(d.X_test, d.y_test, run.predict(d.X_test).argmax(1),
+                                       n_classes=d.n_classes, basis=_pca(d))
 
     def _grid(self, box):
         if self._grid_for is None or self._grid_for[0] != box:
@@ -103,9 +103,9 @@ class Views:
         h, last = run.history, run.last
         cols = self.metrics.container().columns(6)
         cols[0].metric("Epoch", f"{run.epoch:,}")
-        cols[1].metric("Train loss", f"{last['train_loss']:.4g}", _delta(h["train_loss"]),
+        cols[1].metric("Train loss", f"{last['train_loss']:.3g}", _delta(h["train_loss"]),
                        delta_color="inverse")
-        cols[2].metric("Test loss", f"{last['test_loss']:.4g}", _delta(h["test_loss"]),
+        cols[2].metric("Test loss", f"{last['test_loss']:.3g}", _delta(h["test_loss"]),
                        delta_color="inverse")
         if run.task == "regression":
             cols[3].metric("Test R²", f"{last['test_r2']:.3f}")
@@ -115,6 +115,17 @@ class Views:
         cols[4].metric("Time per epoch", f"{per_epoch:.2f} ms" if run.epoch else "–",
                        f"{rate:,.0f} epochs/s" if rate else None, delta_color="off")
         cols[5].metric("Status", run.status)
+
+
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)  # fast; Streamlit would use level 6
+    return buffer.getvalue()
+
+
+def _target_range(data) -> tuple[float, float]:
+    values = np.concatenate([data.y_train, data.y_test])
+    return float(values.min()), float(values.max())
 
 
 def _delta(series: list[float]) -> str | None:
@@ -131,7 +142,7 @@ def _pca(data) -> tuple:
     if id(data) not in _PCA:
         if len(_PCA) > 16:
             _PCA.clear()
-        _PCA[id(data)] = fig.pca_basis(np.asarray(data.X_train))
+        _PCA[id(data)] = pca_basis(np.asarray(data.X_train))
     return _PCA[id(data)]
 
 

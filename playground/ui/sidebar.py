@@ -42,7 +42,8 @@ def _shown(name: str, values: dict[str, Any]) -> bool:
 
 
 def _label(name: str) -> str:
-    return (FIELDS[name].metadata["label"] or name.replace("_", " ")).capitalize()
+    text = FIELDS[name].metadata["label"] or name.replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
 def _steps_with(steps: tuple[float, ...], value: float) -> list[float]:
