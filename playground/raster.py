@@ -14,7 +14,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .figures import TEST_OUTLINE, _rgb, background_pixels, class_colour, diverging_rgb
+from .colours import TEST_RING, background_pixels, class_rgb, diverging_rgb
 
 S = 2  # supersampling factor
 WIDTH, HEIGHT = 560, 470  # output pixels
@@ -30,7 +30,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> np.ndarray:
     """Round tick values (steps of 1, 2 or 5 times a power of ten) covering [lo, hi]."""
     raw = (hi - lo) / max(count, 1)
     power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = min((m * power for m in (1, 2, 5, 10)), key=lambda c: abs(math.log(c / raw)))
     return np.arange(math.ceil(lo / step) * step, hi + step * 1e-9, step)
 
 
@@ -132,11 +132,6 @@ class Canvas:
         return self.image.reduce(S)
 
 
-def _class_fill(labels: np.ndarray) -> np.ndarray:
-    table = np.array([_rgb(class_colour(c)) for c in range(10)], dtype=np.uint8)
-    return table[np.asarray(labels, dtype=np.int64) % 10]
-
-
 def _value_fill(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return diverging_rgb((np.asarray(values, dtype=np.float64) - lo) / max(hi - lo, 1e-12))
 
@@ -150,9 +145,9 @@ def boundary_image(box, probs, X_train, y_train, X_test=None, y_test=None, *, ta
     c.background(background_pixels(probs, task, lo, hi, discretize), smooth=not discretize)
     splits = [(X_train, y_train, (255, 255, 255))]
     if show_test and X_test is not None:
-        splits.append((X_test, y_test, _rgb(TEST_OUTLINE).astype(int).tolist()))
+        splits.append((X_test, y_test, TEST_RING))
     for X, y, ring in splits:
-        fill = _value_fill(y, lo, hi) if task == "regression" else _class_fill(y)
+        fill = _value_fill(y, lo, hi) if task == "regression" else class_rgb(y)
         c.points(X[:, 0], X[:, 1], fill, tuple(ring))
     c.axes("x1", "x2")
     c.legend(_legend(task, n_classes, show_test and X_test is not None))
@@ -164,10 +159,10 @@ def _legend(task: str, n_classes: int, with_test: bool) -> list:
         entries = [("low target", tuple(diverging_rgb(np.array([0.0]))[0]), None),
                    ("high target", tuple(diverging_rgb(np.array([1.0]))[0]), None)]
     else:
-        entries = [(f"class {k}" if n_classes <= 4 else str(k), tuple(_class_fill([k])[0]), None)
+        entries = [(f"class {k}" if n_classes <= 4 else str(k), tuple(class_rgb([k])[0]), None)
                    for k in range(n_classes)]
     if with_test:
-        entries.append(("test (dark ring)", (255, 255, 255), (34, 34, 34)))
+        entries.append(("test (dark ring)", (255, 255, 255), TEST_RING))
     return entries
 
 
@@ -189,27 +184,39 @@ def function_image(box, xs, values, X_train, y_train, X_test=None, y_test=None, 
     else:
         shown = [1] if task == "binary" else range(values.shape[1])
         for k in shown:
-            c.line(xs, values[:, k], tuple(_class_fill([k])[0]))
+            c.line(xs, values[:, k], tuple(class_rgb([k])[0]))
     ylabel = "y" if task == "regression" else ("P(class 1)" if task == "binary" else "P(class)")
     c.axes("x", ylabel)
     entries = ([("prediction", (8, 119, 189), None)] if task == "regression" else
                _legend(task, n_classes, False))
-    c.legend(entries + ([("test (dark ring)", (255, 255, 255), (34, 34, 34))]
+    c.legend(entries + ([("test (dark ring)", (255, 255, 255), TEST_RING)]
                         if show_test and X_test is not None else []))
     return c.result()
 
 
 def _function_points(c: Canvas, X_train, y_train, X_test, y_test, task: str) -> None:
-    for X, y, ring in ((X_train, y_train, (255, 255, 255)), (X_test, y_test, (34, 34, 34))):
+    for X, y, ring in ((X_train, y_train, (255, 255, 255)), (X_test, y_test, TEST_RING)):
         if X is None:
             continue
         x = np.asarray(X)[:, 0]
         if task == "regression":
             c.points(x, y, np.full((len(x), 3), 150, dtype=np.uint8), ring, radius=3)
         elif task == "binary":
-            c.points(x, np.asarray(y, dtype=np.float64), _class_fill(y), ring, radius=3)
+            c.points(x, np.asarray(y, dtype=np.float64), class_rgb(y), ring, radius=3)
         else:  # a strip under the axis, one row per class
-            c.points(x, -0.04 - 0.025 * np.asarray(y), _class_fill(y), ring, radius=2.5)
+            c.points(x, -0.04 - 0.025 * np.asarray(y), class_rgb(y), ring, radius=2.5)
+
+
+def pca_basis(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, d) -> mean (d,), components (d, 2): the two leading principal directions, orthonormal,
+    signs fixed (each component's largest entry positive) so a dataset always projects the same
+    way round. Compute once per dataset."""
+    X = np.asarray(X, dtype=np.float64)
+    mean = X.mean(axis=0)
+    _, _, vt = np.linalg.svd(X - mean, full_matrices=False)  # rows: directions by variance
+    comps = vt[:2].T  # (d, 2)
+    signs = np.sign(comps[np.abs(comps).argmax(axis=0), np.arange(comps.shape[1])])
+    return mean, comps * np.where(signs == 0, 1.0, signs)
 
 
 def projection_image(X, y_true, y_pred, *, n_classes: int, basis) -> Image.Image:
@@ -222,9 +229,9 @@ def projection_image(X, y_true, y_pred, *, n_classes: int, basis) -> Image.Image
     c = Canvas((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]))
     c.grid_lines(nice_ticks(*c.xr), nice_ticks(*c.yr))
     right = np.asarray(y_true) == np.asarray(y_pred)
-    c.points(P[right, 0], P[right, 1], _class_fill(np.asarray(y_pred)[right]), (255, 255, 255),
+    c.points(P[right, 0], P[right, 1], class_rgb(np.asarray(y_pred)[right]), (255, 255, 255),
              radius=3)
-    c.crosses(P[~right, 0], P[~right, 1], _class_fill(np.asarray(y_true)[~right]))
+    c.crosses(P[~right, 0], P[~right, 1], class_rgb(np.asarray(y_true)[~right]))
     c.axes("principal axis 1", "principal axis 2")
     c.legend([("dot: right (colour = guess)", (200, 200, 200), None),
               (f"cross: wrong ({int((~right).sum())}, colour = truth)", (90, 90, 90), None)])

@@ -13,7 +13,6 @@ import streamlit as st
 
 from playground import Run, charts, raster
 from playground.datasets import grid
-from playground.figures import pca_basis
 
 FRAME_S = 0.15  # redraw at most every 150 ms: about 6-7 frames a second while training
 GRID = 120  # boundary heatmap resolution (GRID x GRID model evaluations per frame)
@@ -142,7 +141,7 @@ def _pca(data) -> tuple:
     if id(data) not in _PCA:
         if len(_PCA) > 16:
             _PCA.clear()
-        _PCA[id(data)] = pca_basis(np.asarray(data.X_train))
+        _PCA[id(data)] = raster.pca_basis(np.asarray(data.X_train))
     return _PCA[id(data)]
 
 
