@@ -51,20 +51,17 @@ with buttons[5].popover("Share this set-up", use_container_width=True):
     st.code(session.share_link(cfg), language=None, wrap_lines=True)
 
 note = st.empty()
-views = Views(run.data.dim, run.task)
-
 if not state.training and run.status == "running":
     run.status = "stopped"  # a Stop click interrupted the loop
 if state.step_request:
     state.step_request = False
     run.fit(1)
+views = Views(run)
+
 if state.training and run.epoch < state.target:
-    views.draw(run)
     train_live(run, views, state.target, note)
     state.training = False
     st.rerun()  # redraw the buttons (Train enabled, Stop disabled)
-else:
-    state.training = False
-    views.draw(run)
+state.training = False
 if run.status == "diverged":
     st.error(run.message, icon="💥")

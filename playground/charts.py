@@ -43,9 +43,9 @@ def curves(history: dict, series: dict[str, str], *, title: str, log_y: bool = F
         scale["domain"] = list(domain)
     encoding = {
         "x": {"field": "epoch", "type": "quantitative", "title": "epoch",
-              "axis": {"format": "~s", "tickMinStep": 1}},
+              "axis": {"format": ",", "tickMinStep": 1}},
         "y": {"field": "shown", "type": "quantitative", "title": title, "scale": scale,
-              "axis": {"format": ".0%" if percent else "~g"}},
+              "axis": {"format": ".0%" if percent else "~g", "minExtent": 44}},
         "color": {"field": "curve", "type": "nominal", "title": None,
                   "scale": {"domain": labels, "range": [TRAIN, TEST][:len(labels)]},
                   "legend": {"orient": "top", "symbolType": "stroke", "symbolStrokeWidth": 3}},

@@ -20,10 +20,11 @@ aten = torch.ops.aten
 class LinearOp:
     def __init__(self, w: Tensor, b: Tensor | None, gw: Tensor, gb: Tensor | None, first: bool):
         self.w, self.b, self.gw, self.gb, self.first = w, b, gw, gb, first
+        self.wt = w.t()  # a view: it follows the in-place updates of w
 
     def forward(self, x: Tensor, train: bool) -> tuple[Tensor, object]:
         # Z = X Wᵀ + b : (B, in) -> (B, out); no bias when BatchNorm follows
-        z = x @ self.w.t() if self.b is None else torch.addmm(self.b, x, self.w.t())
+        z = x @ self.wt if self.b is None else torch.addmm(self.b, x, self.wt)
         return z, x
 
     def backward(self, dz: Tensor, x: Tensor) -> Tensor | None:

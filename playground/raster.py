@@ -42,14 +42,15 @@ class Canvas:
     """A plot area mapping data coordinates to pixels, with axes, points, lines and a legend."""
 
     def __init__(self, x_range, y_range, *, width=WIDTH, height=HEIGHT, square=False):
-        self.image = Image.new("RGB", (width * S, height * S), "white")
-        self.draw = ImageDraw.Draw(self.image)
         m = {k: v * S for k, v in MARGIN.items()}
         self.x0, self.y0 = m["left"], m["top"]
         self.w, self.h = width * S - m["left"] - m["right"], height * S - m["top"] - m["bottom"]
-        if square:  # equal units on both axes: shrink the longer side
+        if square:  # equal units on both axes: shrink the longer side, and the image with it
             unit = min(self.w / (x_range[1] - x_range[0]), self.h / (y_range[1] - y_range[0]))
             self.w, self.h = unit * (x_range[1] - x_range[0]), unit * (y_range[1] - y_range[0])
+            width = math.ceil((self.x0 + self.w + m["right"]) / S)
+        self.image = Image.new("RGB", (width * S, height * S), "white")
+        self.draw = ImageDraw.Draw(self.image)
         self.xr, self.yr = x_range, y_range
 
     def px(self, x, y) -> tuple[np.ndarray, np.ndarray]:
@@ -89,8 +90,15 @@ class Canvas:
             self.draw.text((box[0] - 6 * S, v), _label(t), fill=TEXT, font=font, anchor="rm")
         self.draw.text(((box[0] + box[2]) / 2, box[3] + 22 * S), xlabel, fill=TEXT, font=font,
                        anchor="mt")
-        self.draw.text((box[0] - 38 * S, (box[1] + box[3]) / 2), ylabel, fill=TEXT,
-                       font=font, anchor="mm")
+        self._vertical_text(ylabel, box[0] - 36 * S, (box[1] + box[3]) / 2, font)
+
+    def _vertical_text(self, text: str, x: float, y: float, font) -> None:
+        """Text turned a quarter left, centred on (x, y), as y-axis titles are."""
+        width = round(self.draw.textlength(text, font=font)) + 4 * S
+        label = Image.new("RGB", (width, 16 * S), "white")
+        ImageDraw.Draw(label).text((width / 2, 8 * S), text, fill=TEXT, font=font, anchor="mm")
+        turned = label.rotate(90, expand=True)
+        self.image.paste(turned, (round(x - turned.width / 2), round(y - turned.height / 2)))
 
     def inside(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         return ((u >= self.x0) & (u <= self.x0 + self.w) & (v >= self.y0)
@@ -143,7 +151,8 @@ def boundary_image(box, probs, X_train, y_train, X_test=None, y_test=None, *, ta
     c = Canvas(box[:2], box[2:], square=True)
     lo, hi = value_range or (0.0, 1.0)
     c.background(background_pixels(probs, task, lo, hi, discretize), smooth=not discretize)
-    splits = [(X_train, y_train, (255, 255, 255))]
+    # White rings on train points, except on regression's white mid-range where they would vanish.
+    splits = [(X_train, y_train, (150, 150, 150) if task == "regression" else (255, 255, 255))]
     if show_test and X_test is not None:
         splits.append((X_test, y_test, TEST_RING))
     for X, y, ring in splits:
@@ -241,7 +250,7 @@ def projection_image(X, y_true, y_pred, *, n_classes: int, basis) -> Image.Image
 def digits_image(images, y_true, y_pred, *, max_images: int = 24, columns: int = 8) -> Image.Image:
     """Misclassified 8x8 digits, enlarged, each captioned with its true and guessed class."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:max_images]
-    cell, pad, caption = 48, 10, 16
+    cell, pad, caption = 48, 14, 16
     rows = max(1, math.ceil(len(wrong) / columns))
     canvas = Image.new("RGB", (columns * (cell + pad) + pad, rows * (cell + pad + caption) + pad),
                        "white")
@@ -255,6 +264,6 @@ def digits_image(images, y_true, y_pred, *, max_images: int = 24, columns: int =
         x = pad + (slot % columns) * (cell + pad)
         y = pad + (slot // columns) * (cell + pad + caption)
         canvas.paste(tile, (x, y))
-        draw.text((x + cell / 2, y + cell + 2), f"{y_true[i]} → {y_pred[i]}", fill=TEXT,
+        draw.text((x + cell / 2, y + cell + 2), f"{y_true[i]} -> {y_pred[i]}", fill=TEXT,
                   font=font, anchor="mt")
     return canvas

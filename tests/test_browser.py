@@ -1,7 +1,7 @@
 """The page in headless Chromium: it loads, trains while drawing, stops, and follows its link.
 
-Waits are on what the page shows (metric texts, script state); the only fixed pause is the
-second of training before Stop.
+Waits are on what the page shows (metric texts, script state, the curves' drawn points); the
+only fixed pause is the second of training before Stop.
 """
 
 from __future__ import annotations
@@ -18,22 +18,30 @@ from browser_utils import (
     APP_RUNNING,
     CHART,
     EXCEPTION,
+    IMAGE,
     TIMEOUT_MS,
     assert_no_exception,
     button,
+    collect_samples,
+    curve,
+    images,
     metric,
     metric_int,
     open_page,
-    plotly_traces,
+    sample_views,
     select_option,
+    settled_curve,
     snapshot,
+    start_sampling,
     wait_for_idle,
     widget_input,
+    y_axis,
 )
 
 pytestmark = pytest.mark.browser
 
 LONG_MS = 60_000
+MAX_CURVE_POINTS = 401  # charts.thin: long histories are thinned, keeping the first and last
 
 
 def shoot(page: Page, screenshot_dir, name: str) -> None:
@@ -46,7 +54,7 @@ def shoot(page: Page, screenshot_dir, name: str) -> None:
     if height > size["height"]:
         page.set_viewport_size({"width": size["width"], "height": min(height + 40, 4000)})
         wait_for_idle(page)
-        page.wait_for_timeout(300)  # let plotly finish its resize redraw
+        page.wait_for_timeout(300)  # let the Vega charts finish their resize redraw
     path = screenshot_dir / name
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
@@ -57,10 +65,8 @@ def query(page: Page) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
 
 
-def loss_epochs(page: Page) -> list[int]:
-    traces = plotly_traces(page, "loss-")
-    assert [t["name"] for t in traces] == ["train loss", "test loss"], traces
-    return traces[0]["x"]
+def epochs_of(rows: list[dict]) -> list[int]:
+    return [r["epoch"] for r in rows]
 
 
 def poll(page: Page, condition, timeout_s: float, every_ms: int = 100) -> dict:
@@ -76,21 +82,19 @@ def poll(page: Page, condition, timeout_s: float, every_ms: int = 100) -> dict:
         page.wait_for_timeout(every_ms)
 
 
-def settled_epoch(page: Page) -> int:
-    """Redraw the stopped page (toggle the log-scale loss) and return its Epoch, checking that
-    the metric and the loss curve agree once the interrupted training thread has exited."""
-    before = page.locator('.st-key-log_loss input[type="checkbox"]').is_checked()
-    page.locator(".st-key-log_loss label").click()
-    expect(page.locator('.st-key-log_loss input[type="checkbox"]')).to_be_checked(
-        checked=not before)
-    page.wait_for_function(
-        f"""() => {{ const y = document.querySelector('[class*="st-key-loss-"] .js-plotly-plot')
-                     ?._fullLayout?.yaxis?.type; return y === '{'linear' if before else 'log'}'; }}""",
-        timeout=TIMEOUT_MS)
+def stopped_epoch(page: Page) -> int:
+    """The Epoch of a page that was just stopped, checked against the loss curve: with
+    sequential reruns (runner.fastReruns = false) the Stop run draws the metric and the curves
+    from the same finished history, so they agree exactly."""
+    expect(metric(page, "Status")).to_have_text("stopped", timeout=LONG_MS)
     wait_for_idle(page)
     epoch = metric_int(page, "Epoch")
-    assert loss_epochs(page)[-1] == epoch
-    expect(metric(page, "Status")).to_have_text("stopped")
+    rows = settled_curve(page, "train loss")
+    x = epochs_of(rows)
+    assert x[-1] == epoch, f"Epoch metric {epoch}, loss curve ends at {x[-1]}"
+    assert epochs_of(settled_curve(page, "test accuracy"))[-1] == epoch
+    assert x[0] == 0 and len(x) <= MAX_CURVE_POINTS
+    assert all(b > a for a, b in zip(x, x[1:]))  # one unbroken, ordered history
     return epoch
 
 
@@ -99,7 +103,12 @@ def test_landing_page(app_server, page, screenshot_dir):
     expect(page.get_by_role("heading", name="MLP Playground")).to_be_visible()
     expect(page.get_by_role("heading", name="Watch a neural network learn")).to_be_visible()
     assert page.title() == "MLP Playground"
-    expect(page.locator(CHART)).to_have_count(3)
+    expect(page.locator(IMAGE)).to_have_count(1)
+    expect(page.locator(CHART)).to_have_count(2)
+    (main,) = images(page)
+    assert main["complete"] and 300 < main["width"] <= 560 and main["height"] > 300, main
+    assert epochs_of(settled_curve(page, "train loss")) == [0]
+    assert epochs_of(curve(page, "test accuracy")) == [0]
     expect(metric(page, "Epoch")).to_have_text("0")
     expect(metric(page, "Status")).to_have_text("ready")
     expect(button(page, "train")).to_be_enabled()
@@ -111,18 +120,27 @@ def test_landing_page(app_server, page, screenshot_dir):
 def test_train_draws_and_updates_the_boundary(app_server, page, screenshot_dir):
     open_page(page, f"{app_server}/?epochs=3000")
     landing = snapshot(page)
-    assert landing["image"], "no boundary raster before training"
+    assert landing["image"], "no boundary image before training"
     button(page, "train").click()
     page.wait_for_selector(APP_RUNNING, state="attached", timeout=TIMEOUT_MS)
 
-    # Two frames of one running script, at least 0.5 s apart: both the epoch and the drawn
-    # boundary must have moved on.
+    # Two frames of one running script, 1.5 s apart: both the epoch and the drawn boundary
+    # must have moved on, and in between the image stays on screen.
     first = poll(page, lambda s: s["state"] == "running" and (s["epoch"] or 0) > 0
-                 and s["image"] is not None, 20)
-    page.wait_for_timeout(500)
-    second = poll(page, lambda s: s["state"] == "running" and s["image"] is not None
-                  and (s["epoch"] or 0) > first["epoch"] and s["image"] != first["image"], 20)
+                 and s["image"] not in (None, landing["image"]), 20)
+    everything = sample_views(page, 1500, 50)
+    samples = [s for s in everything if s["kind"] == "timer"]
+    second = poll(page, lambda s: s["image"] is not None, 5)
+    assert second["state"] == "running", "training ended before the check did: raise epochs"
+    assert all(s["state"] == "running" for s in samples), [s["state"] for s in samples]
     assert 0 < first["epoch"] < second["epoch"] < 3000
+    assert second["image"] != first["image"]
+    shown = sum(s["shown"] for s in samples) / len(samples)
+    assert shown >= 0.95, (f"main image on screen in {shown:.0%} of {len(samples)} samples "
+                           f"(complete in {sum(s['complete'] for s in samples)})")
+    assert len({s["src"] for s in samples}) >= 3  # new frames kept coming
+    gone = [s["t"] for s in everything if not s["shown"] or s["charts"] != 2]
+    assert not gone, f"a view was missing at {gone} ms"  # nothing vanishes between frames
     expect(button(page, "stop")).to_be_enabled()
 
     expect(metric(page, "Status")).to_have_text("finished", timeout=LONG_MS)
@@ -130,11 +148,37 @@ def test_train_draws_and_updates_the_boundary(app_server, page, screenshot_dir):
     expect(metric(page, "Epoch")).to_have_text("3,000")
     accuracy = metric(page, "Test accuracy").inner_text()
     assert float(accuracy.rstrip("%")) > 95.0, accuracy
-    assert loss_epochs(page)[-1] == 3000
-    assert snapshot(page)["image"] not in (None, landing["image"])
+    loss = settled_curve(page, "train loss")
+    assert loss[0]["epoch"] == 0 and loss[-1]["epoch"] == 3000
+    assert len(loss) <= MAX_CURVE_POINTS  # thinned
+    assert loss[-1]["value"] < 0.3 * loss[0]["value"]
+    test_accuracy = settled_curve(page, "test accuracy")[-1]
+    assert test_accuracy["epoch"] == 3000
+    assert f"{test_accuracy['value']:.1%}" == accuracy
+    assert snapshot(page)["image"] not in (None, landing["image"], second["image"])
     expect(button(page, "train")).to_be_enabled()
     assert_no_exception(page)
     shoot(page, screenshot_dir, "trained.png")
+
+
+def test_views_stay_on_screen_across_reruns(app_server, page):
+    # Four script runs: Train (20 epochs, then its closing rerun), Step, Step.
+    open_page(page, f"{app_server}/?epochs=20")
+    start_sampling(page, 5000, 20)
+    button(page, "train").click()
+    expect(metric(page, "Status")).to_have_text("finished", timeout=LONG_MS)
+    wait_for_idle(page)
+    for _ in range(2):
+        page.wait_for_timeout(300)
+        button(page, "step").click()
+        wait_for_idle(page)
+    samples = collect_samples(page)
+    states = [s["state"] for s in samples]
+    starts = sum(a != "running" and b == "running" for a, b in zip(states, states[1:]))
+    assert starts >= 3 and states[-1] == "notRunning", states  # it saw the three runs
+    gone = [(s["t"], s["shown"], s["charts"]) for s in samples
+            if not s["shown"] or s["charts"] != 2]
+    assert not gone, f"views missing (ms after the click, image shown, charts): {gone}"
 
 
 def test_stop_keeps_the_partial_history_and_train_resumes(app_server, page):
@@ -145,19 +189,26 @@ def test_stop_keeps_the_partial_history_and_train_resumes(app_server, page):
     expect(button(page, "stop")).to_be_enabled()
     button(page, "stop").click()
 
-    expect(metric(page, "Status")).to_have_text("stopped", timeout=LONG_MS)
-    wait_for_idle(page)
-    stopped = metric_int(page, "Epoch")
+    stopped = stopped_epoch(page)  # the loss curve keeps every epoch trained so far
     assert 0 < stopped < 10_000
-    x = loss_epochs(page)  # the loss curve keeps every epoch trained so far
-    # x[-1] can exceed `stopped` by a few epochs: the interrupted loop trains on while the
-    # Stop rerun draws (see settled_epoch), so this only asks that nothing was lost.
-    assert x[0] == 0 and stopped <= x[-1] < stopped + 500
-    expect(page.locator(CHART)).to_have_count(3)
-    stopped = settled_epoch(page)
+    expect(page.locator(CHART)).to_have_count(2)
+    expect(page.locator(IMAGE)).to_have_count(1)
     expect(button(page, "train")).to_be_enabled()
     expect(button(page, "stop")).to_be_disabled()
     assert_no_exception(page)
+
+    # A view option redraws the stopped page: log-scale loss, same model, same history.
+    page.locator(".st-key-log_loss label").click()
+    expect(page.locator('.st-key-log_loss input[type="checkbox"]')).to_be_checked()
+    page.wait_for_function(
+        f"""() => [...document.querySelectorAll('{CHART} [aria-label^="Y-axis"]')]
+                  .some(a => a.getAttribute('aria-label').includes('log scale'))""",
+        timeout=TIMEOUT_MS)
+    wait_for_idle(page)
+    assert "loss (log scale)" in y_axis(page, "train loss")
+    assert "linear scale" in y_axis(page, "test accuracy")
+    assert metric_int(page, "Epoch") == stopped
+    assert epochs_of(settled_curve(page, "train loss"))[-1] == stopped
 
     # Train again: it carries on from `stopped`, never from 0.
     button(page, "train").click()
@@ -171,13 +222,8 @@ def test_stop_keeps_the_partial_history_and_train_resumes(app_server, page):
     poll(page, moved_on, 30)
     assert min(seen) >= stopped, seen
     button(page, "stop").click()
-    expect(metric(page, "Status")).to_have_text("stopped", timeout=LONG_MS)
-    wait_for_idle(page)
-    resumed = settled_epoch(page)
+    resumed = stopped_epoch(page)
     assert stopped + 50 < resumed < 10_000
-    x = loss_epochs(page)
-    assert x[0] == 0 and x[-1] == resumed
-    assert all(b > a for a, b in zip(x, x[1:]))  # one unbroken history
     assert_no_exception(page)
 
 
@@ -233,10 +279,17 @@ def test_each_view_trains_and_draws(app_server, page, screenshot_dir, name):
     expect(metric(page, "Epoch")).to_have_text("20", timeout=LONG_MS)
     expect(metric(page, "Status")).to_have_text("finished", timeout=LONG_MS)
     wait_for_idle(page)
-    expect(page.locator(CHART)).to_have_count(4 if name == "digits" else 3)
+    expect(page.locator(IMAGE)).to_have_count(2 if name == "digits" else 1)
+    expect(page.locator(CHART)).to_have_count(2)
     page.wait_for_function(
-        f"() => document.querySelectorAll('{CHART} .main-svg').length >= 3", timeout=TIMEOUT_MS)
-    assert plotly_traces(page, "main-"), "the main view has no traces"
-    assert loss_epochs(page)[-1] == 20
+        f"() => [...document.querySelectorAll('{IMAGE}')].every(i => i.complete && i.naturalWidth > 0)",
+        timeout=TIMEOUT_MS)
+    shown = images(page)
+    assert 300 < shown[0]["width"] <= 560 and shown[0]["caption"] is None, shown
+    if name == "digits":
+        assert shown[1]["caption"].startswith("Test digits the model gets wrong"), shown
+    assert epochs_of(settled_curve(page, "train loss"))[-1] == 20
+    label = "test R²" if name in ("sine", "plane") else "test accuracy"
+    assert epochs_of(settled_curve(page, label))[-1] == 20
     assert_no_exception(page)
     shoot(page, screenshot_dir, f"view-{name}.png")

@@ -18,7 +18,6 @@ FRAME_S = 0.15  # redraw at most every 150 ms: about 6-7 frames a second while t
 GRID = 120  # boundary heatmap resolution (GRID x GRID model evaluations per frame)
 # Training threads of all sessions share the GIL and two cores: a few at once, the rest wait.
 TRAIN_SLOTS = threading.BoundedSemaphore(2)
-IMAGE_WIDTH = 560
 CURVE_HEIGHT = 270
 
 
@@ -34,10 +33,13 @@ def training_slot(note: st.delta_generator.DeltaGenerator) -> Iterator[None]:
 
 
 class Views:
-    """Placeholders for everything that changes while training, and how to fill them."""
+    """Everything that changes while training. Each element is created by the first draw and
+    replaced in place afterwards: an element first created empty (st.empty) would blank in the
+    browser at the start of every script run until it is filled."""
 
-    def __init__(self, data_dim: int, task: str):
-        self.metrics = st.empty()
+    def __init__(self, run: Run):
+        data_dim, task = run.data.dim, run.task
+        self.areas = {"metrics": st.columns(6)}
         self.progress = st.empty()
         left, right = st.columns([1.1, 1], gap="medium")
         with left:
@@ -49,30 +51,39 @@ class Views:
             discretize = boundary and row[1].toggle(
                 "Discretize output", key="discretize",
                 help="Hard class regions instead of shaded probabilities.")
-            self.main = st.empty()
-            self.extra = st.empty()
+            self.areas["main"] = st.container()
+            self.areas["extra"] = st.container()
         with right:
             log_loss = st.toggle("Log-scale loss", key="log_loss",
                                  help="A log axis shows the late, slow part of training.")
-            self.loss = st.empty()
-            self.metric = st.empty()
+            self.areas["loss"] = st.container()
+            self.areas["metric"] = st.container()
         self.options = dict(show_test=show_test, discretize=discretize, log_loss=log_loss)
-        self.frame = 0
+        self.slots: dict[str, st.delta_generator.DeltaGenerator] = {}
         self._grid_for: tuple | None = None
+        self.draw(run)
+
+    def _put(self, name: str, area, method: str, *args, **kwargs) -> None:
+        """Create the element on first use, then replace it in place."""
+        target = self.slots.get(name, area)
+        self.slots[name] = getattr(target, method)(*args, **kwargs)
 
     def draw(self, run: Run, rate: float | None = None) -> None:
-        """Fill every placeholder from the run; images and Vega charts update in place."""
-        self.frame += 1
+        """Redraw every view from the run."""
         self._metrics(run, rate)
-        self.main.image(_png(self._main_image(run)), width=IMAGE_WIDTH)
-        for slot, (data, spec) in ((self.loss, charts.loss_curves(run.history,
-                                                                  self.options["log_loss"])),
-                                   (self.metric, charts.metric_curves(run.history, run.task))):
-            slot.vega_lite_chart(data, spec, width="stretch", height=CURVE_HEIGHT)
+        self._put("main", self.areas["main"], "image", _png(self._main_image(run)),
+                  width="content", output_format="PNG")
+        for name, (data, spec) in (("loss", charts.loss_curves(run.history,
+                                                               self.options["log_loss"])),
+                                   ("metric", charts.metric_curves(run.history, run.task))):
+            self._put(name, self.areas[name], "vega_lite_chart", data, spec, width="stretch",
+                      height=CURVE_HEIGHT)
         if run.data.name == "digits":
             guess = run.predict(run.data.X_test).argmax(1)
-            self.extra.image(_png(raster.digits_image(run.data.X_test, run.data.y_test, guess)),
-                             caption="Test digits the model gets wrong (true → guess)")
+            self._put("extra", self.areas["extra"], "image",
+                      _png(raster.digits_image(run.data.X_test, run.data.y_test, guess)),
+                      output_format="PNG",
+                      caption="Test digits the model gets wrong: true class -> its guess")
 
     def _main_image(self, run: Run):
         d, o = run.data, self.options
@@ -100,20 +111,22 @@ class Views:
 
     def _metrics(self, run: Run, rate: float | None) -> None:
         h, last = run.history, run.last
-        cols = self.metrics.container().columns(6)
-        cols[0].metric("Epoch", f"{run.epoch:,}")
-        cols[1].metric("Train loss", f"{last['train_loss']:.3g}", _delta(h["train_loss"]),
-                       delta_color="inverse")
-        cols[2].metric("Test loss", f"{last['test_loss']:.3g}", _delta(h["test_loss"]),
-                       delta_color="inverse")
-        if run.task == "regression":
-            cols[3].metric("Test R²", f"{last['test_r2']:.3f}")
-        else:
-            cols[3].metric("Test accuracy", f"{last['test_acc']:.1%}")
         per_epoch = run.seconds / run.epoch * 1000 if run.epoch else 0.0
-        cols[4].metric("Time per epoch", f"{per_epoch:.2f} ms" if run.epoch else "–",
-                       f"{rate:,.0f} epochs/s" if rate else None, delta_color="off")
-        cols[5].metric("Status", run.status)
+        quality = (("Test R²", f"{last['test_r2']:.3f}", None) if run.task == "regression" else
+                   ("Test accuracy", f"{last['test_acc']:.1%}", None))
+        cards = [
+            ("Epoch", f"{run.epoch:,}", None),
+            ("Train loss", f"{last['train_loss']:.3g}", _delta(h["train_loss"])),
+            ("Test loss", f"{last['test_loss']:.3g}", _delta(h["test_loss"])),
+            quality,
+            ("Time per epoch", f"{per_epoch:.2f} ms" if run.epoch else "–",
+             f"{rate:,.0f} epochs/s" if rate else None),
+            ("Status", run.status, None),
+        ]
+        for i, (label, value, delta) in enumerate(cards):
+            colour = "off" if label in ("Time per epoch", "Status", "Epoch") else "inverse"
+            self._put(f"card{i}", self.areas["metrics"][i], "metric", label, value, delta,
+                      delta_color=colour)
 
 
 def _png(image) -> bytes:
