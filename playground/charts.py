@@ -43,7 +43,7 @@ def curves(history: dict, series: dict[str, str], *, title: str, log_y: bool = F
         scale["domain"] = list(domain)
     encoding = {
         "x": {"field": "epoch", "type": "quantitative", "title": "epoch",
-              "axis": {"format": ",", "tickMinStep": 1}},
+              "axis": {"format": ",d", "tickMinStep": 1}},
         "y": {"field": "shown", "type": "quantitative", "title": title, "scale": scale,
               "axis": {"format": ".0%" if percent else "~g", "minExtent": 44}},
         "color": {"field": "curve", "type": "nominal", "title": None,

@@ -14,7 +14,7 @@ import streamlit as st
 from playground import Run, charts, raster
 from playground.datasets import grid
 
-FRAME_S = 0.15  # redraw at most every 150 ms: about 6-7 frames a second while training
+FRAME_S = 0.12  # start a redraw at most every 120 ms: 5-7 frames a second while training
 GRID = 120  # boundary heatmap resolution (GRID x GRID model evaluations per frame)
 # Training threads of all sessions share the GIL and two cores: a few at once, the rest wait.
 TRAIN_SLOTS = threading.BoundedSemaphore(2)
