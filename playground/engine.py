@@ -22,7 +22,7 @@ class LinearOp:
         self.w, self.b, self.gw, self.gb, self.first = w, b, gw, gb, first
         self.wt = w.t()  # a view: it follows the in-place updates of w
 
-    def forward(self, x: Tensor, train: bool) -> tuple[Tensor, object]:
+    def forward(self, x: Tensor) -> tuple[Tensor, object]:
         # Z = X Wᵀ + b : (B, in) -> (B, out); no bias when BatchNorm follows
         z = x @ self.wt if self.b is None else torch.addmm(self.b, x, self.wt)
         return z, x
@@ -39,7 +39,7 @@ class ActivationOp:
     def __init__(self, act: Activation):
         self.act = act
 
-    def forward(self, z: Tensor, train: bool) -> tuple[Tensor, object]:
+    def forward(self, z: Tensor) -> tuple[Tensor, object]:
         a = self.act.forward(z)
         return a, (z, a)
 
@@ -51,7 +51,7 @@ class DropoutOp:
     def __init__(self, p: float, generator: torch.Generator):
         self.keep, self.generator = 1.0 - p, generator
 
-    def forward(self, x: Tensor, train: bool) -> tuple[Tensor, object]:
+    def forward(self, x: Tensor) -> tuple[Tensor, object]:
         # Inverted dropout: zero each unit with probability p, scale the rest by 1/(1-p).
         mask = torch.empty_like(x).bernoulli_(self.keep, generator=self.generator).div_(self.keep)
         return x * mask, mask
@@ -67,7 +67,7 @@ class BatchNormOp:
                  dbeta: Tensor):
         self.bn, self.gamma, self.beta, self.dgamma, self.dbeta = bn, gamma, beta, dgamma, dbeta
 
-    def forward(self, x: Tensor, train: bool) -> tuple[Tensor, object]:
+    def forward(self, x: Tensor) -> tuple[Tensor, object]:
         bn = self.bn
         y, mean, invstd = aten.native_batch_norm(
             x, self.gamma, self.beta, bn.running_mean, bn.running_var, True, bn.momentum, bn.eps)
@@ -108,7 +108,7 @@ class Network:
     def forward(self, x: Tensor) -> tuple[Tensor, list]:
         caches = []
         for op in self.ops:
-            x, cache = op.forward(x, True)
+            x, cache = op.forward(x)
             caches.append(cache)
         return x, caches
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -17,8 +18,7 @@ def start() -> None:
     """First script run of a session: the config comes from the link, bad parameters noted."""
     if "cfg" in state:
         return
-    params = {k: v for k, v in st.query_params.to_dict().items()}
-    cfg, errors = Config.parse_query(params)
+    cfg, errors = Config.parse_query(st.query_params.to_dict())
     state.cfg, state.link_errors, state.config_errors = cfg, errors, {}
     state.run, state.training, state.target, state.notice = None, False, 0, ""
     state.step_request = False
@@ -42,8 +42,6 @@ def apply(values: dict[str, Any]) -> Config:
 
 
 def share_link(cfg: Config) -> str:
-    from urllib.parse import urlencode
-
     base = st.context.url or "http://localhost:8501/"
     query = urlencode(cfg.to_query())
     return f"{base}?{query}" if query else base
