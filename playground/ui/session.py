@@ -9,7 +9,7 @@ import streamlit as st
 
 from playground import Config, ConfigError, Data, Run, make_data
 from playground.train import LIVE_FIELDS, changed_fields
-from playground.ui.sidebar import _label, key, load_into_widgets, values_to_config
+from playground.ui.sidebar import field_label, key, load_into_widgets, values_to_config
 
 state = st.session_state
 
@@ -82,7 +82,7 @@ def _reset_notice(changed: list[str], cfg: Config) -> str:
         return f"New initial weights (seed {cfg.seed}): same data, training starts again."
     if changed == ["data_seed"]:
         return f"New sample of the data (data seed {cfg.data_seed}): the model starts again."
-    names = ", ".join(_label(n).lower() for n in changed)
+    names = ", ".join(field_label(n).lower() for n in changed)
     return f"The model starts again because you changed: {names}."
 
 

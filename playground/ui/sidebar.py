@@ -41,7 +41,7 @@ def _shown(name: str, values: dict[str, Any]) -> bool:
     }.get(name, True)
 
 
-def _label(name: str) -> str:
+def field_label(name: str) -> str:
     text = FIELDS[name].metadata["label"] or name.replace("_", " ")
     return text[:1].upper() + text[1:]
 
@@ -53,7 +53,7 @@ def _steps_with(steps: tuple[float, ...], value: float) -> list[float]:
 def _draw(name: str, values: dict[str, Any]) -> Any:
     """One widget; its options and limits come from the field's metadata."""
     f, k = FIELDS[name], key(name)
-    meta, label, help_text = f.metadata, _label(name), f.metadata["help"]
+    meta, label, help_text = f.metadata, field_label(name), f.metadata["help"]
     if name == "loss":
         task = DATASETS[values["dataset"]].task
         options = [n for n, loss in LOSSES.items() if task in loss.tasks]
