@@ -4,6 +4,7 @@ import streamlit as st
 import torch
 
 from playground.ui import session
+from playground.ui.inside import inside_ui
 from playground.ui.live import Views, train_live
 from playground.ui.sidebar import sidebar_ui
 
@@ -57,6 +58,7 @@ if state.step_request:
     state.step_request = False
     run.fit(1)
 views = Views(run)
+inside_ui(cfg, run.data)
 
 if state.training and run.epoch < state.target:
     train_live(run, views, state.target, note)

@@ -17,12 +17,14 @@ from typing import Any
 from .datasets import DATASETS, FEATURES, n_classes_of
 from .losses import LOSSES, auto_loss
 from .model import ACTIVATIONS, INITS, count_parameters, layer_sizes
+from .numpy_engine import unsupported
 from .optim import OPTIMIZERS, SCHEDULES
 
 GROUPS = ("Data", "Network", "Training")
 MAX_STEPS = 2_000_000  # optimizer steps in one run: about two minutes on a 2-core machine
 MAX_WORK = 2e11  # training points x epochs x parameters in one run (multiply-adds / 3)
 DEVICES = ("auto", "cpu", "cuda")
+ENGINES = ("torch", "numpy")
 
 
 class ConfigError(ValueError):
@@ -104,6 +106,8 @@ class Config:
                      lo=0, hi=2**31 - 1)
     device: str = knob("auto", "Training", "Where to train: auto uses a GPU only when the network "
                        "and batch are big enough to gain from it.", choices=DEVICES)
+    engine: str = knob("torch", "Training", "Which code trains the network: PyTorch, or the NumPy "
+                       "engine written from scratch (playground/scratch.py).", choices=ENGINES)
 
     def __post_init__(self):
         values, errors = {}, {}
@@ -316,7 +320,10 @@ def _check_together(c: Config) -> dict[str, str]:
                                f"at most {spec.max_samples}")
     if c.batchnorm and c.batch_size == 1:
         errors["batch_size"] = "batch norm needs at least 2 points per batch; use 2 or more"
-    if c.device == "cuda":
+    if c.engine == "numpy":
+        errors.update(unsupported(c.activation, c.resolved_loss, c.optimizer, c.batchnorm,
+                                  c.dropout, c.device))
+    if c.device == "cuda" and "device" not in errors:
         import torch
 
         if not torch.cuda.is_available():

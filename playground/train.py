@@ -23,6 +23,7 @@ from .datasets import Data, make_data
 from .engine import Network
 from .losses import loss_grad, predictions, resolve_loss
 from .model import build_model
+from .numpy_engine import NumpyEngine
 from .optim import lr_factor, make_optimizer
 
 # `device="auto"` trains on CUDA only from this many floating-point operations per step
@@ -57,6 +58,8 @@ def flops_per_step(config: Config) -> float:
 
 
 def choose_device(config: Config) -> torch.device:
+    if config.engine == "numpy":
+        return torch.device("cpu")
     if config.device != "auto":
         return torch.device(config.device)
     big = flops_per_step(config) >= AUTO_CUDA_FLOPS
@@ -109,7 +112,7 @@ class Run:
                              torch.Generator(device=self.device).manual_seed(config.seed))
         self._net = Network(self.model, self.params, dropout_generator)
         self._loss = resolve_loss(config.loss, self.task)
-        self._optimizer = make_optimizer(config.optimizer, self.params.theta, config.momentum)
+        self._engine_setup(config)
         d = self.data
         self._X_train, self._Y_train = self._tensors(d.transform(d.X_train), d.y_train)
         self._X_test, self._Y_test = self._tensors(d.transform(d.X_test), d.y_test)
@@ -159,10 +162,24 @@ class Run:
         fixed = [k for k in changed_fields(self.config, config) if k not in LIVE_FIELDS]
         if fixed:
             raise ValueError(f"changing {', '.join(fixed)} needs a new Run")
-        if config.optimizer != self.config.optimizer or config.momentum != self.config.momentum:
-            self._optimizer = make_optimizer(config.optimizer, self.params.theta, config.momentum)
+        optimizer_changed = (config.optimizer, config.momentum) != (self.config.optimizer,
+                                                                     self.config.momentum)
         self._loss = resolve_loss(config.loss, self.task)
         self.config = config
+        if optimizer_changed or config.engine == "numpy":
+            self._engine_setup(config)
+
+    def _engine_setup(self, config: Config) -> None:
+        """Bind the gradient computation and the optimizer of the chosen engine."""
+        if config.engine == "numpy":
+            engine = NumpyEngine(self.model, self.params, config.activation,
+                                 config.resolved_loss, self.task, config.optimizer,
+                                 config.momentum)
+            self._gradient, self._optimizer = engine.gradient, engine.optimizer
+        else:
+            self._gradient = self._torch_gradient
+            self._optimizer = make_optimizer(config.optimizer, self.params.theta,
+                                             config.momentum)
 
     @property
     def last(self) -> dict[str, float]:
@@ -186,9 +203,12 @@ class Run:
         self.epoch += 1
         return lr
 
-    def _step(self, x: Tensor, y: Tensor, lr: float) -> None:
+    def _torch_gradient(self, x: Tensor, y: Tensor) -> None:
         out, caches = self._net.forward(x)
         self._net.backward(loss_grad(self._loss, out, y, self.task), caches)
+
+    def _step(self, x: Tensor, y: Tensor, lr: float) -> None:
+        self._gradient(x, y)  # fills self.params.grad
         g, theta, c = self.params.grad, self.params.theta, self.config
         mask = self.params.weight_mask
         if c.l1:  # d/dw of l1 |w| is l1 sign(w), part of the gradient before clipping

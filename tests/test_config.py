@@ -32,6 +32,7 @@ def test_defaults_are_pinned():
         "dropout": 0.0, "loss": "auto", "optimizer": "sgd", "lr": 0.03, "momentum": 0.9,
         "weight_decay": 0.0, "l1": 0.0, "schedule": "none", "step_size": 50, "gamma": 0.5,
         "clip": 0.0, "batch_size": 10, "epochs": 200, "seed": 0, "device": "auto",
+        "engine": "torch",
     }
 
 
@@ -115,7 +116,7 @@ BAD_VALUES = {
     "activation": "softplus", "init": "orthogonal", "batchnorm": 2, "dropout": 1.0,
     "loss": "kl", "optimizer": "lbfgs", "lr": 0.0, "momentum": 1.5, "weight_decay": -0.1,
     "l1": 2.0, "schedule": "exp", "step_size": 0, "gamma": 0.0, "clip": -1.0, "batch_size": 0,
-    "epochs": 0, "seed": 1.5, "device": "tpu",
+    "epochs": 0, "seed": 1.5, "device": "tpu", "engine": "jax",
 }
 
 
@@ -249,3 +250,14 @@ def test_derived_sizes():
     assert Config(dataset="teacher", features=("x1",)).n_inputs == 16  # features: 2-D data only
     assert Config(dataset="plane").task == "regression"
     assert Config(dataset="plane").resolved_loss == "mse"
+
+
+def test_numpy_engine_names_what_it_lacks_and_suggests_torch():
+    with pytest.raises(ConfigError) as err:
+        Config(engine="numpy", activation="gelu", optimizer="rmsprop", batchnorm=True,
+               dropout=0.2, loss="hinge", dataset="moons")
+    assert set(err.value.errors) == {"activation", "optimizer", "batchnorm", "dropout", "loss"}
+    assert all("engine 'torch'" in m for m in err.value.errors.values())
+    assert Config(engine="numpy", activation="relu", optimizer="adam").engine == "numpy"
+    with pytest.raises(ConfigError, match="CPU only"):
+        Config(engine="numpy", device="cuda")

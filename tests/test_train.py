@@ -263,3 +263,26 @@ def test_reconfigure_changes_training_settings_in_place():
     assert run.history["lr"][-1] == 0.001 and run.history["steps"][-1] == 3 * 25 + 8
     with pytest.raises(ValueError, match="hidden"):
         run.reconfigure(run.config.replace(hidden=(4,)))
+
+
+@pytest.mark.parametrize("changes", [
+    dict(dataset="moons", hidden=(8,), activation="tanh"),
+    dict(dataset="blobs", n_classes=4, hidden=(6, 5), activation="relu", loss="mse"),
+    dict(dataset="plane", hidden=(6,), activation="sigmoid"),
+    dict(dataset="moons", hidden=(), loss="bce"),
+])
+def test_numpy_and_torch_engines_trace_the_same_curve(changes):
+    """Same initial weights, same batches, full-batch SGD: the two engines agree."""
+    base = Config(**{"optimizer": "sgd", "lr": 0.1, "batch_size": 100_000, "epochs": 25,
+                     **changes})
+    torch_run, numpy_run = train(base), train(base.replace(engine="numpy"))
+    np.testing.assert_allclose(numpy_run.history["train_loss"], torch_run.history["train_loss"],
+                               rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adam"])
+def test_numpy_engine_learns_w1(optimizer):
+    lr = 0.01 if optimizer == "adam" else 0.1
+    run = train(W1.replace(engine="numpy", optimizer=optimizer, lr=lr, epochs=60))
+    assert run.status == "finished" and run.history["test_acc"][-1] >= 0.93
+    assert run.predict(np.zeros((3, 2))).shape == (3, 2)
