@@ -409,6 +409,8 @@ def gradcheck(config, batch: int = 16, seed: int = 0) -> dict:
     from .model import build_model
     from .train import load_data
 
+    if config.activation not in ACTIVATIONS or config.resolved_loss not in SCRATCH_LOSSES:
+        raise ValueError(f"the scratch engine has no {config.activation!r} or {config.loss!r}")
     model, _ = build_model(config.sizes[0], config.hidden, config.sizes[-1],
                            activation=config.activation, init=config.init, batchnorm=False,
                            dropout=0.0, seed=seed, dtype=torch.float64)

@@ -202,6 +202,13 @@ def test_gradcheck_against_torch(activation, name, task, hidden):
     assert result["max"] < 1e-6, result
 
 
+def test_gradcheck_refuses_what_the_engine_lacks():
+    with pytest.raises(ValueError, match="gelu"):
+        gradcheck(Config(dataset="moons", activation="gelu"))
+    with pytest.raises(ValueError, match="hinge"):
+        gradcheck(Config(dataset="moons", loss="hinge"))
+
+
 # ---- Optimizers -----------------------------------------------------------------------------
 
 def torch_optimizer(name, param):
