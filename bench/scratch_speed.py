@@ -28,8 +28,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere, no install
-from playground import Config, Data, load_data, scratch, train  # noqa: E402
 from train_speed import run_sklearn  # noqa: E402
+
+from playground import Config, Data, load_data, scratch, train  # noqa: E402
 
 W1 = Config(dataset="moons", n_samples=1000, noise=0.2, test_fraction=0.2, hidden=(16, 16),
             activation="relu", optimizer="adam", lr=0.01, batch_size=32, epochs=100, seed=0)
