@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
+
 from browser_utils import (
     TIMEOUT_MS,
     assert_no_exception,
@@ -11,7 +13,6 @@ from browser_utils import (
     open_page,
     wait_for_idle,
 )
-from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
