@@ -3,7 +3,8 @@
 No DataLoader: the data lives as whole tensors on the device and each epoch is one seeded
 permutation followed by contiguous slices. Every epoch ends with one evaluation of the train
 and test sets in eval mode (so BatchNorm uses its running statistics and dropout is off); that
-is the only time results leave the device. A loss that becomes NaN or infinite stops the run
+is the only time results leave the device, together with each Linear layer's gradient and weight
+norms (history series `grad_norm/<i>`, `weight_norm/<i>`, see `_norms_setup`). A loss that becomes NaN or infinite stops the run
 with status "diverged", puts back the last finite weights and says what to try.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from .config import Config
 from .datasets import Data, make_data
@@ -25,6 +26,7 @@ from .losses import loss_grad, predictions, resolve_loss
 from .model import build_model
 from .numpy_engine import NumpyEngine
 from .optim import lr_factor, make_optimizer
+from .snapshots import Snapshots
 
 # `device="auto"` trains on CUDA only from this many floating-point operations per step
 # (about 6 x batch x weights). Small networks are launch-bound on a GPU: on an H100 the moons
@@ -32,6 +34,7 @@ from .optim import lr_factor, make_optimizer
 # 64-512-512-10 network at batch 1024 (2e9 per step) ran 29x faster.
 AUTO_CUDA_FLOPS = 2e7
 EVAL_CHUNK = 65_536  # rows per forward pass when evaluating, to bound memory on large data
+NORM_MATRIX_MAX = 4_000_000  # parameters x Linear layers, for the gradient-norm matrix
 
 Callback = Callable[["Run"], bool | None]
 
@@ -119,7 +122,9 @@ class Run:
         self._X_all = torch.cat([self._X_train, self._X_test])
         self.epoch, self.steps, self.seconds = 0, 0, 0.0
         self.status, self.message = "ready", ""
+        self._norms_setup()
         self.history: dict[str, list[float]] = {k: [] for k in self._history_keys()}
+        self._snapshots: Snapshots | None = None
         self._checkpoint: list[Tensor] = []
         self._record(self._evaluate(), lr=config.lr)
 
@@ -180,6 +185,31 @@ class Run:
             self._gradient = self._torch_gradient
             self._optimizer = make_optimizer(config.optimizer, self.params.theta,
                                              config.momentum)
+
+    @property
+    def record_snapshots(self) -> bool:
+        """Set True to keep replay snapshots of the model's output (2-D and 1-D data only)."""
+        return self._snapshots is not None
+
+    @record_snapshots.setter
+    def record_snapshots(self, on: bool) -> None:
+        if on and self._snapshots is None:
+            if self.data.dim > 2 or self.data.box is None:
+                raise ValueError("snapshots need 1-D or 2-D data with a plotting box")
+            self._snapshots = Snapshots(self)
+            self._snapshots.record(self)  # the current epoch, so the replay starts here
+        elif not on:
+            self._snapshots = None
+
+    @property
+    def snapshots(self) -> list[tuple[int, np.ndarray]]:
+        """(epoch, uint8 grid) pairs evenly spread over the run, ending at the current epoch."""
+        return [] if self._snapshots is None else self._snapshots.frames(self)
+
+    @property
+    def norms(self) -> dict[str, list[float]]:
+        """The gradient-flow series of the history: grad_norm/<i> and weight_norm/<i>."""
+        return {k: self.history[k] for k in self._norm_keys}
 
     @property
     def last(self) -> dict[str, float]:
@@ -247,20 +277,62 @@ class Run:
                 guess = O.argmax(1) if self.task == "multiclass" else (O[:, 0] > 0).long()
                 truth = Y if self.task == "multiclass" else Y[:, 0].long()
                 values[f"{split}_acc"] = (guess == truth).float().mean()
-        numbers = torch.stack([v.float() for v in values.values()]).tolist()  # the one sync
-        return dict(zip(values, numbers, strict=True))
+        stacked = torch.cat([torch.stack([v.float() for v in values.values()]), self._norms()])
+        numbers = stacked.tolist()  # the one sync
+        k = len(values)
+        numbers[k:] = [math.sqrt(v) for v in numbers[k:]]  # squared norms: fewer kernels
+        return dict(zip([*values, *self._norm_keys], numbers, strict=True))
+
+    # ---- gradient flow ----------------------------------------------------------------------
+    def _norms_setup(self) -> None:
+        """Map every Linear weight entry of the flat parameters to its layer, for `_norms`.
+
+        `run.norms` holds, per Linear layer i of the nn.Sequential, `grad_norm/<i>`: the L2 norm
+        of the weight gradient of the epoch's last step, as the optimizer received it (after L1,
+        clipping and coupled weight decay; epoch 0 has no step yet and records 0.0), and
+        `weight_norm/<i>`: the L2 norm of the weights at the end of the epoch. Each series is as
+        long as history["epoch"]. A non-finite norm counts as divergence, like a non-finite loss.
+        """
+        names = [n for n, m in self.model.named_children() if isinstance(m, nn.Linear)]
+        layer_of = torch.full_like(self.params.theta, len(names), dtype=torch.long)
+        offset = 0
+        for name, (value, _) in self.params.views.items():
+            module, attr = name.rsplit(".", 1)
+            if attr == "weight" and module in names:
+                layer_of[offset:offset + value.numel()] = names.index(module)
+            offset += value.numel()
+        # (P, L) 0/1 matrix: one matmul sums each layer's squares (6 us on W1 against 12 us for
+        # index_add_); index_add_ instead where the matrix would be large (over 16 MB).
+        self._layer_of = layer_of  # (P,) layer index, len(names) for biases and BatchNorm
+        n = len(names)
+        self._layer_matrix = None
+        if layer_of.numel() * n <= NORM_MATRIX_MAX:
+            self._layer_matrix = torch.nn.functional.one_hot(layer_of, n + 1)[:, :n].to(
+                self.params.theta.dtype)
+        self._norm_keys = [f"{kind}_norm/{n}" for kind in ("grad", "weight") for n in names]
+
+    def _norms(self) -> Tensor:
+        """(2 L,) the L squared grad norms then the L squared weight norms; no sync."""
+        squares = torch.stack([self.params.grad, self.params.theta]).square_()  # (2, P)
+        if self._layer_matrix is not None:
+            return torch.mm(squares, self._layer_matrix).view(-1).float()
+        n_layers = len(self._norm_keys) // 2
+        sums = squares.new_zeros(2, n_layers + 1).index_add_(1, self._layer_of, squares)
+        return sums[:, :n_layers].flatten().float()
 
     def _history_keys(self) -> list[str]:
         metric = ["acc"] if self.task != "regression" else ["r2", "rmse"]
         return (["epoch", "train_loss", "test_loss"]
                 + [f"{s}_{m}" for m in metric for s in ("train", "test")]
-                + ["lr", "steps", "seconds"])
+                + ["lr", "steps", "seconds", *self._norm_keys])
 
     def _record(self, metrics: dict[str, float], lr: float) -> None:
         row = {**metrics, "epoch": self.epoch, "lr": lr, "steps": self.steps,
                "seconds": self.seconds}
         for key, series in self.history.items():
             series.append(row[key])
+        if self._snapshots is not None:
+            self._snapshots.record(self)
         self._checkpoint = [t.clone() for t in self._state_tensors()]
 
     def _state_tensors(self) -> list[Tensor]:

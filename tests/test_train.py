@@ -178,7 +178,8 @@ def test_callback_stop_keeps_the_partial_history():
 def test_history_shapes_and_keys():
     run = train(W1.replace(epochs=5))
     assert set(run.history) == {"epoch", "train_loss", "test_loss", "train_acc", "test_acc",
-                                "lr", "steps", "seconds"}
+                                "lr", "steps", "seconds", "grad_norm/0", "grad_norm/2",
+                                "grad_norm/4", "weight_norm/0", "weight_norm/2", "weight_norm/4"}
     assert all(len(v) == 6 for v in run.history.values())  # epoch 0 is the untrained model
     assert run.history["steps"][-1] == 5 * 25
     reg = train(Config(dataset="plane", epochs=2))

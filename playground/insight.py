@@ -1,0 +1,249 @@
+"""Seeing inside a trained network: activations, single neurons, errors, an LR finder, replays.
+
+Pure functions of a `Run` (arrays in and out, no plotting library); the page draws what they
+return. Models run in eval mode under `torch.inference_mode`, so BatchNorm uses its running
+statistics and dropout is off, as in `Run.predict`. Hidden layers are numbered 0, 1, ... in the
+order of `config.hidden`; a hidden layer's values are its activation's outputs.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+from torch import Tensor, nn
+
+from . import raster
+from .config import Config
+from .datasets import Data, grid
+from .snapshots import decode, value_range
+from .train import Run, cpu_threads_for
+
+# Units whose activation family has a hard zero floor (or a near-zero negative side): "dead"
+# means the unit's output is never > 0 on any training point. For plain ReLU such a unit also
+# gets no gradient at all and cannot recover; the others still pass a small one.
+RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu", "gelu", "silu"})
+# Saturation: a unit is saturated when its output sits on a flat part of its curve (slope below
+# about 1/50 of its peak) on more than SATURATED_SHARE of the training points.
+SATURATION = {"tanh": lambda a: np.abs(a) > 0.99,
+              "sigmoid": lambda a: (a < 0.01) | (a > 0.99)}
+SATURATED_SHARE = 0.9
+HIST_BINS = 30
+
+
+# ---- activations ----------------------------------------------------------------------------
+def _hidden_positions(model: nn.Sequential) -> list[int]:
+    """Indices in the nn.Sequential of each hidden layer's activation module."""
+    skip = (nn.Linear, nn.BatchNorm1d, nn.Dropout)
+    return [i for i, m in enumerate(model) if not isinstance(m, skip)]
+
+
+@torch.inference_mode()
+def _hidden_outputs(run: Run, inputs: Tensor, upto: int | None = None) -> list[Tensor]:
+    """Each hidden layer's outputs (n, width) on model inputs (n, features), eval mode."""
+    positions = _hidden_positions(run.model)
+    if upto is not None:
+        positions = positions[:upto + 1]
+    outs, x = [], inputs
+    run.model.eval()
+    try:
+        for i, module in enumerate(run.model[:positions[-1] + 1] if positions else []):
+            x = module(x)
+            if i in positions:
+                outs.append(x)
+    finally:
+        run.model.train()
+    return outs
+
+
+def _inputs(run: Run, X: np.ndarray | None) -> Tensor:
+    d = run.data
+    X = d.X_train if X is None else np.asarray(X, dtype=np.float64)
+    return torch.from_numpy(d.transform(X)).to(run.device)
+
+
+def activations(run: Run, X: np.ndarray | None = None) -> list[np.ndarray]:
+    """Each hidden layer's activations (n, width) on raw inputs X (default: the training set)."""
+    return [a.cpu().numpy() for a in _hidden_outputs(run, _inputs(run, X))]
+
+
+def activation_stats(run: Run, X: np.ndarray | None = None, bins: int = HIST_BINS) -> list[dict]:
+    """Per hidden layer: {"layer", "width", "dead", "saturated", "histogram": (counts, edges)}.
+
+    dead: share of units whose output is never > 0 on any point (ReLU family; None otherwise).
+    saturated: share of units on a flat part of tanh (|a| > 0.99) or sigmoid (a < 0.01 or
+    a > 0.99) on more than 90% of the points (None for other activations).
+    histogram: np.histogram of all the layer's values (every unit, every point), `bins` bins.
+    """
+    act = run.config.activation
+    stats = []
+    for layer, a in enumerate(activations(run, X)):  # a: (n, width)
+        dead = float(np.mean(~(a > 0).any(axis=0))) if act in RELU_FAMILY else None
+        saturated = None
+        if act in SATURATION:
+            saturated = float(np.mean(SATURATION[act](a).mean(axis=0) > SATURATED_SHARE))
+        stats.append({"layer": layer, "width": a.shape[1], "dead": dead, "saturated": saturated,
+                      "histogram": np.histogram(a, bins=bins)})
+    return stats
+
+
+def neuron_grid(run: Run, layer: int, unit: int, resolution: int = 64) -> np.ndarray:
+    """One hidden unit's activation over the data's box: (r, r) on 2-D data, row i at
+    y = ys[i] (datasets.grid's layout), or (r,) on 1-D data."""
+    d = run.data
+    if d.box is None or d.dim > 2:
+        raise ValueError("neuron heatmaps need 1-D or 2-D data")
+    widths = run.config.hidden
+    if not 0 <= layer < len(widths) or not 0 <= unit < widths[layer]:
+        raise ValueError(f"no unit {unit} in hidden layer {layer} of {widths}")
+    _, _, points = grid(d.box, resolution)
+    a = _hidden_outputs(run, _inputs(run, points), upto=layer)[layer][:, unit].cpu().numpy()
+    return a.reshape((resolution, resolution) if d.dim == 2 else (resolution,))
+
+
+# ---- errors ---------------------------------------------------------------------------------
+def _split(data: Data, split: str) -> tuple[np.ndarray, np.ndarray]:
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    return (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)
+
+
+def confusion(run: Run, split: str = "test") -> np.ndarray:
+    """(k, k) counts: row = true class, column = predicted class (the likeliest)."""
+    if run.task == "regression":
+        raise ValueError("a confusion matrix needs a classification task; see residuals()")
+    X, y = _split(run.data, split)
+    guess = run.predict(X).argmax(1)
+    k = run.data.n_classes
+    return np.bincount(np.asarray(y, dtype=np.int64) * k + guess, minlength=k * k).reshape(k, k)
+
+
+def per_class_accuracy(run: Run, split: str = "test") -> np.ndarray:
+    """(k,) share of each class's points predicted correctly (NaN for a class with no points)."""
+    m = confusion(run, split)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.diag(m) / m.sum(axis=1)
+
+
+def residuals(run: Run, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """Regression: (y, yhat), the targets and the predictions; residuals are y - yhat."""
+    if run.task != "regression":
+        raise ValueError("residuals need a regression task; see confusion()")
+    X, y = _split(run.data, split)
+    return np.asarray(y, dtype=np.float64), run.predict(X).astype(np.float64)
+
+
+# ---- learning-rate finder -------------------------------------------------------------------
+def lr_finder(config: Config, steps: int = 200, lr_min: float = 1e-5, lr_max: float = 10.0, *,
+              beta: float = 0.9, data: Data | None = None) -> dict:
+    """Train a fresh copy of the config's model (its initial weights, its batches, its training
+    step) with the learning rate multiplied by a constant factor each step, from lr_min to
+    lr_max, recording the training loss of each batch just before its step.
+
+    Returns {"lrs", "losses" (smoothed: bias-corrected exponential average with `beta`), "raw",
+    "suggested", "lr_at_min"}. Stops early once the smoothed loss exceeds 4x the best so far.
+    suggested: the lr where the smoothed loss falls fastest per unit of log(lr), looking only
+    before its minimum. It is not divided by 10: the steepest point already lies well below the
+    blow-up. The other common rule, the lr at the minimum divided by 10, is lr_at_min / 10.
+    """
+    run = Run(config, data)
+    factor = (lr_max / lr_min) ** (1 / max(steps - 1, 1))
+    lrs: list[float] = []
+    raw: list[float] = []
+    with cpu_threads_for(config, run.device):
+        for x, y in _batches(run, steps):
+            lr = lr_min * factor ** len(lrs)
+            with torch.inference_mode():
+                loss = float(run._loss.value(run._forward_eval(x), y, run.task))
+            lrs.append(lr)
+            raw.append(loss)
+            smooth = _smooth(raw, beta)
+            if not math.isfinite(loss) or smooth[-1] > 4 * min(smooth):
+                break
+            run._step(x, y, lr)
+    smooth = _smooth(raw, beta)
+    return {"lrs": lrs, "losses": smooth, "raw": raw, **_suggest(lrs, smooth)}
+
+
+def _batches(run: Run, steps: int):
+    """The Run's own batch order (seeded permutations, contiguous slices), `steps` batches."""
+    n = len(run._X_train)
+    size = min(run.config.batch_size, n)
+    done = 0
+    while done < steps:
+        perm = torch.randperm(n, generator=run._generator).to(run.device)
+        X, Y = run._X_train[perm], run._Y_train[perm]
+        for start in range(0, n, size):
+            if done == steps or (run.config.batchnorm and n - start == 1):
+                break
+            yield X[start:start + size], Y[start:start + size]
+            done += 1
+
+
+def _smooth(values: list[float], beta: float) -> list[float]:
+    out, avg = [], 0.0
+    for i, v in enumerate(values):
+        avg = beta * avg + (1 - beta) * v
+        out.append(avg / (1 - beta ** (i + 1)))
+    return out
+
+
+def _suggest(lrs: list[float], losses: list[float]) -> dict:
+    """Steepest descent of the smoothed loss before its minimum, skipping the first tenth of the
+    steps (the average is still settling there) and measuring the slope over a window of a
+    twentieth of the steps on each side, so single noisy batches do not decide it."""
+    n = len(losses)
+    if n < 5 or not all(math.isfinite(v) for v in losses[:-1]):
+        return {"suggested": float("nan"), "lr_at_min": float("nan")}
+    loss, log_lr = np.asarray(losses[:-1]), np.log(lrs[:-1])  # the last may be the blow-up
+    best = int(np.argmin(loss))
+    half = max(1, n // 20)
+    centre = np.arange(min(n // 10, best), best + 1)
+    lo, hi = np.clip(centre - half, 0, best), np.clip(centre + half, 0, best)
+    slope = (loss[hi] - loss[lo]) / np.maximum(log_lr[hi] - log_lr[lo], 1e-12)
+    return {"suggested": float(lrs[centre[int(np.argmin(slope))]]), "lr_at_min": float(lrs[best])}
+
+
+# ---- replay ---------------------------------------------------------------------------------
+def snapshot_values(run: Run, grid_u8: np.ndarray) -> np.ndarray:
+    """A snapshot's uint8 grid back to probabilities or regression predictions (float)."""
+    return decode(grid_u8, *value_range(run.data))
+
+
+def snapshots_gif(run: Run, duration_ms: int = 120, width: int | None = 360,
+                  show_test: bool = False) -> bytes:
+    """The run's snapshots (`run.record_snapshots = True` before training) as an animated GIF,
+    one frame per snapshot, each drawn like the page's main view and labelled with its epoch."""
+    frames = [_frame(run, epoch, g, show_test) for epoch, g in run.snapshots]
+    if not frames:
+        raise ValueError("no snapshots: set run.record_snapshots = True before training")
+    if width is not None:
+        frames = [f.resize((width, round(f.height * width / f.width)), Image.Resampling.LANCZOS)
+                  for f in frames]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=duration_ms, loop=0, optimize=False)
+    return buffer.getvalue()
+
+
+def _frame(run: Run, epoch: int, grid_u8: np.ndarray, show_test: bool) -> Image.Image:
+    d = run.data
+    values = snapshot_values(run, grid_u8)
+    tests = (d.X_test, d.y_test) if show_test else (None, None)
+    if d.dim == 2:
+        lo_hi = value_range(d) if run.task == "regression" else None
+        image = raster.boundary_image(d.box, values, d.X_train, d.y_train, *tests, task=run.task,
+                                      n_classes=d.n_classes, show_test=show_test,
+                                      value_range=lo_hi)
+    else:
+        if run.task == "binary":  # function_image draws column 1 of (r, 2) probabilities
+            values = np.stack([1 - values, values], axis=1)
+        xs = grid(d.box, len(values))[0]
+        image = raster.function_image(d.box, xs, values, d.X_train, d.y_train, *tests,
+                                      task=run.task, n_classes=d.n_classes, show_test=show_test)
+    ImageDraw.Draw(image).text((8, 4), f"epoch {epoch}", fill=(60, 60, 60),
+                               font=raster.ImageFont.load_default(size=14))
+    return image

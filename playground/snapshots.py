@@ -1,0 +1,106 @@
+"""Replay snapshots: the model's output over the data's box at epochs spread evenly over a run.
+
+Memory stays bounded however long the run: a snapshot is kept at every epoch that is a multiple
+of `stride`; when more than `max_snapshots` are held the stride doubles and every snapshot off
+the new stride goes (every other one), so the kept epochs stay evenly spaced from the first.
+Each snapshot is a uint8 grid: probabilities (or regression predictions mapped from a fixed
+range, `value_range`) scaled to 0..255, so 60 two-class snapshots at 64 x 64 take 240 kB.
+Recording costs one forward pass of the grid on the epochs kept, none on the others.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from .datasets import Data, grid
+
+if TYPE_CHECKING:
+    from .train import Run
+
+MAX_SNAPSHOTS = 60
+RESOLUTION = 64  # per axis on 2-D data; 1-D data gets RESOLUTION_1D points
+RESOLUTION_1D = 200
+CHUNK = 1024  # grid rows per forward pass
+
+
+def value_range(data: Data) -> tuple[float, float]:
+    """The range a snapshot's 0..255 maps to: [0, 1] for probabilities; for regression the
+    training targets' range widened by a quarter on each side (outputs beyond it are clipped)."""
+    if data.task != "regression":
+        return 0.0, 1.0
+    lo, hi = float(np.min(data.y_train)), float(np.max(data.y_train))
+    pad = 0.25 * (hi - lo or 1.0)
+    return lo - pad, hi + pad
+
+
+def encode(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    t = (np.asarray(values, dtype=np.float64) - lo) / (hi - lo)
+    return np.rint(np.clip(np.nan_to_num(t, nan=0.5), 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def decode(grid_u8: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return lo + grid_u8.astype(np.float64) / 255 * (hi - lo)
+
+
+class Snapshots:
+    """The bounded, evenly spread list of (epoch, uint8 grid) kept by `Run.record_snapshots`.
+
+    Grid layout (datasets.grid): 2-D data (r, r) with row i at y = ys[i], or (r, r, k) class
+    probabilities for k > 2 classes; 1-D data (r,) or (r, k). Two-class grids hold P(class 1).
+    """
+
+    def __init__(self, run: Run, max_snapshots: int = MAX_SNAPSHOTS, resolution: int = RESOLUTION):
+        if max_snapshots < 2:
+            raise ValueError("max_snapshots must be at least 2")
+        d = run.data
+        r = resolution if d.dim == 2 else RESOLUTION_1D
+        # Start at the stride the planned run needs, so a run of config.epochs never thins
+        # (each thinning means grids computed for nothing); longer runs thin as they go.
+        self.max_snapshots = max_snapshots
+        self.stride = max(1, math.ceil(run.config.epochs / (max_snapshots - 1)))
+        self.xs, self.ys, points = grid(d.box, r)
+        self.shape = (r, r) if d.dim == 2 else (r,)
+        self.value_range = value_range(d)
+        self._inputs = torch.from_numpy(d.transform(points)).to(run.device)  # (r*r, features)
+        self.items: list[tuple[int, np.ndarray]] = []
+
+    @torch.inference_mode()
+    def grid(self, run: Run) -> np.ndarray:
+        """The model's current output over the box, as a uint8 grid."""
+        run.model.eval()
+        try:  # in chunks: small buffers come from the heap, large ones are mapped and unmapped
+            out = torch.cat([run.model(self._inputs[i:i + CHUNK])
+                             for i in range(0, len(self._inputs), CHUNK)])  # (points, outputs)
+        finally:
+            run.model.train()
+        if run.task == "binary":
+            values = torch.sigmoid(out[:, 0])  # P(class 1)
+        elif run.task == "multiclass":
+            values = torch.softmax(out, dim=1)
+        else:
+            lo, hi = self.value_range
+            values = (out[:, 0] - lo) / (hi - lo)
+        values = values.nan_to_num(0.5).clamp_(0.0, 1.0).mul_(255).round_().to(torch.uint8)
+        return values.cpu().numpy().reshape(self.shape + tuple(values.shape[1:]))
+
+    def record(self, run: Run) -> None:
+        """Called after every recorded epoch; keeps it if it falls on the stride."""
+        while self.items and self.items[-1][0] >= run.epoch:  # a diverged run went back
+            self.items.pop()
+        if run.epoch % self.stride and self.items:
+            return
+        self.items.append((run.epoch, self.grid(run)))
+        while len(self.items) > self.max_snapshots:
+            self.stride *= 2
+            first = self.items[0]  # the replay always starts where recording started
+            self.items = [first] + [s for s in self.items[1:] if s[0] % self.stride == 0]
+
+    def frames(self, run: Run) -> list[tuple[int, np.ndarray]]:
+        """The kept snapshots, plus the current model when its epoch fell off the stride."""
+        if self.items and self.items[-1][0] == run.epoch:
+            return list(self.items)
+        return [*self.items, (run.epoch, self.grid(run))]
