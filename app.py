@@ -58,7 +58,7 @@ if state.step_request:
     state.step_request = False
     run.fit(1)
 views = Views(run)
-inside_ui(cfg, run.data)
+inside_ui(cfg, run)
 
 if state.training and run.epoch < state.target:
     train_live(run, views, state.target, note)

@@ -74,3 +74,34 @@ def metric_curves(history: dict, task: str) -> tuple[pd.DataFrame, dict]:
                       title="R² (1 is perfect)", domain=(-1.0, 1.0))
     return curves(history, {"train_acc": "train accuracy", "test_acc": "test accuracy"},
                   title="accuracy", domain=(0.0, 1.0), percent=True)
+
+
+def layer_curves(history: dict, prefix: str, *, title: str) -> tuple[pd.DataFrame, dict]:
+    """One line per layer for the series `<prefix>/<i>` (e.g. grad_norm/0, grad_norm/2), on a log
+    axis: vanishing gradients show as lines far below the others, exploding ones as a climb."""
+    keys = [k for k in history if k.startswith(prefix + "/")]
+    keep = thin(len(history["epoch"]))
+    epochs = np.asarray(history["epoch"])[keep]
+    frames = [pd.DataFrame({"epoch": epochs, "value": np.asarray(history[k], float)[keep],
+                            "layer": f"layer {n + 1}"}) for n, k in enumerate(keys)]
+    data = pd.concat(frames, ignore_index=True)
+    data = data[data["value"] > 0]  # a log axis has no 0 (epoch 0 has no gradient yet)
+    spec = {"mark": {"type": "line", "strokeWidth": 2, "point": False, "tooltip": True},
+            "encoding": {
+                "x": {"field": "epoch", "type": "quantitative", "axis": {"format": ",d"}},
+                "y": {"field": "value", "type": "quantitative", "title": title,
+                      "scale": {"type": "log"}, "axis": {"minExtent": 44}},
+                "color": {"field": "layer", "type": "nominal", "title": None,
+                          "legend": {"orient": "top"}}}}
+    return data, spec
+
+
+def histogram(counts: np.ndarray, edges: np.ndarray, *, title: str) -> tuple[pd.DataFrame, dict]:
+    """Bars of a np.histogram result."""
+    data = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "count": counts})
+    spec = {"mark": {"type": "bar", "color": TRAIN, "tooltip": True},
+            "encoding": {"x": {"field": "start", "type": "quantitative", "bin": "binned",
+                               "title": title},
+                         "x2": {"field": "end"},
+                         "y": {"field": "count", "type": "quantitative", "title": "values"}}}
+    return data, spec

@@ -41,7 +41,8 @@ def test_both_engines_trace_the_same_curve_on_the_page():
     m = metric_values(at)
     assert float(m["Largest gap between the curves"]) < 1e-4
     assert m["PyTorch training time"].endswith(" s") and m["NumPy training time"].endswith(" s")
-    assert len(at.get("vega_lite_chart")) == 3  # loss, accuracy, and the two engines' curves
+    # loss, accuracy, the histogram of the one hidden layer, and the two engines' curves
+    assert len(at.get("vega_lite_chart")) == 4
 
 
 def test_gradient_check_table_agrees_everywhere():
@@ -80,3 +81,18 @@ def test_choosing_numpy_with_an_unsupported_activation_keeps_the_last_valid_set_
     errors = " ".join(e.value for e in at.error)
     assert "numpy engine has no 'gelu'" in errors and "engine 'torch'" in errors
     assert at.session_state["run"].config.engine == "torch"
+
+
+def test_gradient_flow_and_activations_after_training():
+    at = open_page(dataset="moons", hidden="8,8,8,8", activation="sigmoid", epochs="15",
+                   optimizer="adam", lr="0.01")
+    assert any("Train for a few epochs" in i.value for i in at.info)
+    at.button(key="train").click().run()
+    assert not at.exception
+    specs = [el.proto.spec for el in at.get("vega_lite_chart")]
+    # loss, accuracy, gradient norms, weight norms, and one histogram per hidden layer
+    assert len(specs) == 2 + 2 + 4
+    layers = [m.value for m in at.markdown if m.value.startswith("**Layer")]
+    assert len(layers) == 4 and all("saturated:" in text for text in layers)
+    relu = open_page(dataset="moons", hidden="6", activation="relu")
+    assert any("dead:" in m.value for m in relu.markdown if m.value.startswith("**Layer"))

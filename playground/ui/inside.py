@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import Config, ConfigError, Data, charts, scratch, train
+from playground import Config, ConfigError, Data, Run, charts, insight, scratch, train
 from playground.equations import backward_equations, forward_equations
 
 state = st.session_state
+STATS_POINTS = 2000  # activation statistics on at most this many training points (every rerun)
 
 
-def inside_ui(cfg: Config, data: Data) -> None:
-    with st.expander("Under the hood: the equations, two engines, the gradient check"):
-        equations, engines, check = st.tabs(["Equations", "PyTorch vs NumPy", "Gradient check"])
+def inside_ui(cfg: Config, run: Run) -> None:
+    data = run.data
+    with st.expander("Under the hood: equations, gradients, activations, two engines"):
+        equations, flow, acts, engines, check = st.tabs(
+            ["Equations", "Gradient flow", "Activations", "PyTorch vs NumPy", "Gradient check"])
         with equations:
             _equations(cfg)
+        with flow:
+            _gradient_flow(run)
+        with acts:
+            _activations(run)
         numpy_cfg, why_not = _numpy_version(cfg)
         with engines:
             _engines(cfg, numpy_cfg, why_not, data)
@@ -37,6 +44,40 @@ def _equations(cfg: Config) -> None:
         st.markdown("**Backward**")
         for line in backward_equations(cfg):
             st.latex(line)
+
+
+def _gradient_flow(run: Run) -> None:
+    st.caption("Each layer's gradient norm (at the last step of each epoch) and weight norm, on a "
+               "log scale. Lines far below the others mean vanishing gradients (try a deep "
+               "sigmoid network); lines that climb fast mean exploding ones (try a high "
+               "learning rate). Updated when training stops.")
+    if run.epoch == 0:
+        st.info("Train for a few epochs to see the gradients flow.")
+        return
+    for prefix, title in (("grad_norm", "gradient norm"), ("weight_norm", "weight norm")):
+        frame, spec = charts.layer_curves(run.history, prefix, title=title)
+        st.vega_lite_chart(frame, spec, width="stretch", height=220)
+
+
+def _activations(run: Run) -> None:
+    st.caption("What each hidden layer outputs over all the training points. A ReLU unit that is "
+               "never positive is dead: it passes no gradient and never recovers. A tanh or "
+               "sigmoid unit stuck at its flat ends is saturated and learns slowly.")
+    stats = insight.activation_stats(run, run.data.X_train[:STATS_POINTS])
+    if not stats:
+        st.info("This network has no hidden layer.")
+        return
+    columns = st.columns(min(len(stats), 4))
+    for i, layer in enumerate(stats):
+        with columns[i % len(columns)]:
+            notes = [f"{layer['width']} units"]
+            if layer["dead"] is not None:
+                notes.append(f"dead: {layer['dead']:.0%}")
+            if layer["saturated"] is not None:
+                notes.append(f"saturated: {layer['saturated']:.0%}")
+            st.markdown(f"**Layer {i + 1}** · " + " · ".join(notes))
+            frame, spec = charts.histogram(*layer["histogram"], title="activation")
+            st.vega_lite_chart(frame, spec, width="stretch", height=180)
 
 
 def _numpy_version(cfg: Config) -> tuple[Config | None, str]:
