@@ -56,7 +56,7 @@ def _gradient_flow(run: Run) -> None:
         return
     for prefix, title in (("grad_norm", "gradient norm"), ("weight_norm", "weight norm")):
         frame, spec = charts.layer_curves(run.history, prefix, title=title)
-        st.vega_lite_chart(frame, spec, width="stretch", height=220)
+        st.vega_lite_chart(frame, spec, width="stretch", height=300)
 
 
 def _activations(run: Run) -> None:
@@ -77,7 +77,7 @@ def _activations(run: Run) -> None:
                 notes.append(f"saturated: {layer['saturated']:.0%}")
             st.markdown(f"**Layer {i + 1}** · " + " · ".join(notes))
             frame, spec = charts.histogram(*layer["histogram"], title="activation")
-            st.vega_lite_chart(frame, spec, width="stretch", height=180)
+            st.vega_lite_chart(frame, spec, width="stretch", height=240)
 
 
 def _numpy_version(cfg: Config) -> tuple[Config | None, str]:
