@@ -54,9 +54,10 @@ def assert_no_exception(page: Page) -> None:
 # renders), the curves are Vega-Lite charts drawn as SVG.
 
 APP_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
-CHART = '[data-testid="stVegaLiteChart"]'
+# The views' charts and alerts, not those of the "under the hood" expander (tested apart).
+CHART = '[data-testid="stVegaLiteChart"]:not([data-testid="stExpander"] *)'
 IMAGE = '[data-testid="stMain"] [data-testid="stImage"] img'
-ALERT = '[data-testid="stAlert"]'
+ALERT = '[data-testid="stAlert"]:not([data-testid="stExpander"] *)'
 SKELETON = '[data-testid="stSkeleton"]'
 
 

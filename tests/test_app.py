@@ -90,8 +90,15 @@ def percent(text: str) -> float:
     return float(text[:-1])
 
 
+def outside_panels(at: AppTest, kind: str) -> list:
+    """Elements of `kind` in the page's views, leaving out the "under the hood" expander (its
+    own tests are in test_app_inside.py)."""
+    inside = {id(el) for block in at.expander for el in block.get(kind)}
+    return [el for el in at.get(kind) if id(el) not in inside]
+
+
 def infos(at: AppTest) -> list[str]:
-    return [e.value for e in at.info]
+    return [e.value for e in outside_panels(at, "info")]
 
 
 def errors(at: AppTest) -> list[str]:
@@ -241,7 +248,7 @@ def two_colour_share(pixels: np.ndarray) -> tuple[float, np.ndarray]:
 # ---- curves: (spec, data) of the Vega-Lite charts ---------------------------------------------
 def charts(at: AppTest) -> list[tuple[dict, pd.DataFrame]]:
     out = []
-    for chart in at.get("vega_lite_chart"):
+    for chart in outside_panels(at, "vega_lite_chart"):
         data = pa.ipc.open_stream(chart.proto.data.data).read_all().to_pandas()
         out.append((json.loads(chart.proto.spec), data))
     return out
@@ -489,7 +496,7 @@ def test_reset_draws_new_weights_on_the_same_data():
     assert loss_epochs(at) == [0]
     assert metrics(at)["Train loss"] != untrained  # seed 1 starts from other weights
     assert any("seed 1" in i for i in infos(at)), infos(at)
-    assert [i.icon for i in at.info] == [":material/restart_alt:"]
+    assert [i.icon for i in outside_panels(at, "info")] == [":material/restart_alt:"]
     run = at.session_state["run"]
     assert run.config.seed == 1
     assert np.array_equal(run.data.X_train, data_before.X_train)
