@@ -92,17 +92,11 @@ def _engines(cfg: Config, numpy_cfg: Config | None, why_not: str, data: Data) ->
     st.caption("Train this set-up twice from the same initial weights on the same batches: once "
                "with PyTorch, once with the NumPy engine written from scratch "
                "(playground/scratch.py). The loss curves should lie on top of each other.")
-    if numpy_cfg is None:
-        st.info(f"This set-up has no NumPy version: {why_not}.")
+    runs = _on_click("Train both engines", "compare_engines", numpy_cfg, why_not, lambda: {
+        name: train(c, data=data)
+        for name, c in (("PyTorch", numpy_cfg.replace(engine="torch")), ("NumPy", numpy_cfg))})
+    if runs is None:
         return
-    if st.button("Train both engines", key="compare_engines"):
-        runs = {name: train(c, data=data) for name, c in
-                (("PyTorch", numpy_cfg.replace(engine="torch")), ("NumPy", numpy_cfg))}
-        state.compare_result = (numpy_cfg, runs)
-    result = state.get("compare_result")
-    if not result or result[0] != numpy_cfg:
-        return
-    runs = result[1]
     history = {"epoch": runs["PyTorch"].history["epoch"],
                **{name: run.history["train_loss"] for name, run in runs.items()}}
     frame, spec = charts.curves(history, {"PyTorch": "PyTorch", "NumPy": "NumPy"},
@@ -119,19 +113,27 @@ def _gradient_check(numpy_cfg: Config | None, why_not: str) -> None:
     st.caption("Backpropagation by hand (NumPy) against PyTorch's autograd, on the same weights "
                "and the same 16 training points, in float64. Each row is the largest relative "
                "difference between the two gradients of one parameter: below 1e-6 they agree.")
-    if numpy_cfg is None:
-        st.info(f"This set-up has no NumPy version: {why_not}.")
+    result = _on_click("Check the gradients", "gradcheck", numpy_cfg, why_not,
+                       lambda: scratch.gradcheck(numpy_cfg))
+    if result is None:
         return
-    if st.button("Check the gradients", key="gradcheck"):
-        state.gradcheck_result = (numpy_cfg, scratch.gradcheck(numpy_cfg))
-    result = state.get("gradcheck_result")
-    if not result or result[0] != numpy_cfg:
-        return
-    errors = result[1]["layers"]
+    errors = result["layers"]
     rows = [{"parameter": name, "shape": _shape(name, numpy_cfg),
              "relative error": f"{err:.1e}", "agrees": "yes" if err < 1e-6 else "NO"}
             for name, err in errors.items()]
     st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _on_click(label: str, key: str, cfg: Config | None, why_not: str, compute):
+    """A button that computes something for `cfg`; the result is kept (per browser session)
+    and shown again on later reruns until the set-up changes. None when there is nothing yet."""
+    if cfg is None:
+        st.info(f"This set-up has no NumPy version: {why_not}.")
+        return None
+    if st.button(label, key=key):
+        state[f"{key}_result"] = (cfg, compute())
+    kept = state.get(f"{key}_result")
+    return kept[1] if kept and kept[0] == cfg else None
 
 
 def _shape(name: str, cfg: Config) -> str:
