@@ -7,6 +7,7 @@ from playground.ui import session
 from playground.ui.inside import inside_ui
 from playground.ui.live import Views, train_live
 from playground.ui.sidebar import sidebar_ui
+from playground.ui.takeaway import loaded_note, takeaway_ui
 
 torch.set_num_threads(1)  # many small trainings share two cores; see GUIDE §4 and train.py
 
@@ -31,6 +32,7 @@ state.link_errors = {}
 if state.config_errors:
     st.error("These settings are not possible, so the model keeps the last valid ones:\n\n"
              + "\n".join(f"- **{k}**: {v}" for k, v in state.config_errors.items()), icon="⚠️")
+loaded_note()
 if state.notice:
     st.info(state.notice, icon=":material/restart_alt:")
     state.notice = ""
@@ -59,6 +61,7 @@ if state.step_request:
     run.fit(1)
 views = Views(run)
 inside_ui(cfg, run)
+takeaway_ui(cfg, run)
 
 if state.training and run.epoch < state.target:
     train_live(run, views, state.target, note)

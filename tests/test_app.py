@@ -110,8 +110,8 @@ def warnings(at: AppTest) -> list[str]:
 
 
 def toggles(at: AppTest) -> set[str]:
-    """Keys of the view toggles (the main area's; the sidebar has its own)."""
-    return {t.key for t in at.main.toggle}
+    """Keys of the view toggles (the main area's, outside the expanders; the sidebar has its own)."""
+    return {t.key for t in outside_panels(at, "toggle") if t in at.main.toggle}
 
 
 # ---- images: what the page sends, as (height, width, 3) int arrays ---------------------------
