@@ -217,7 +217,7 @@ def snapshots_gif(run: Run, duration_ms: int = 120, width: int | None = 360,
                   show_test: bool = False) -> bytes:
     """The run's snapshots (`run.record_snapshots = True` before training) as an animated GIF,
     one frame per snapshot, each drawn like the page's main view and labelled with its epoch."""
-    frames = [_frame(run, epoch, g, show_test) for epoch, g in run.snapshots]
+    frames = [snapshot_image(run, epoch, g, show_test) for epoch, g in run.snapshots]
     if not frames:
         raise ValueError("no snapshots: set run.record_snapshots = True before training")
     if width is not None:
@@ -229,7 +229,9 @@ def snapshots_gif(run: Run, duration_ms: int = 120, width: int | None = 360,
     return buffer.getvalue()
 
 
-def _frame(run: Run, epoch: int, grid_u8: np.ndarray, show_test: bool) -> Image.Image:
+def snapshot_image(run: Run, epoch: int, grid_u8: np.ndarray,
+                   show_test: bool = False) -> Image.Image:
+    """One replay frame: the snapshot drawn like the page's main view, labelled with its epoch."""
     d = run.data
     values = snapshot_values(run, grid_u8)
     tests = (d.X_test, d.y_test) if show_test else (None, None)

@@ -56,7 +56,7 @@ def assert_no_exception(page: Page) -> None:
 APP_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 # The views' charts and alerts, not those of the "under the hood" expander (tested apart).
 CHART = '[data-testid="stVegaLiteChart"]:not([data-testid="stExpander"] *)'
-IMAGE = '[data-testid="stMain"] [data-testid="stImage"] img'
+IMAGE = '[data-testid="stMain"] [data-testid="stImage"]:not([data-testid="stExpander"] *) img'
 ALERT = '[data-testid="stAlert"]:not([data-testid="stExpander"] *)'
 SKELETON = '[data-testid="stSkeleton"]'
 

@@ -117,7 +117,7 @@ def toggles(at: AppTest) -> set[str]:
 # ---- images: what the page sends, as (height, width, 3) int arrays ---------------------------
 def images(at: AppTest) -> list[np.ndarray]:
     out = []
-    for element in at.get("image"):
+    for element in outside_panels(at, "image"):
         (url,) = element.value
         file_id = url.rsplit("/", 1)[-1].split(".")[0]
         assert file_id in _MEDIA, f"no bytes recorded for {url}"

@@ -96,3 +96,18 @@ def test_gradient_flow_and_activations_after_training():
     assert len(layers) == 4 and all("saturated:" in text for text in layers)
     relu = open_page(dataset="moons", hidden="6", activation="relu")
     assert any("dead:" in m.value for m in relu.markdown if m.value.startswith("**Layer"))
+
+
+def test_replay_of_the_boundary():
+    at = open_page(epochs="100")
+    assert any("Train for a few epochs to record a replay" in i.value for i in at.info)
+    at.button(key="train").click().run()
+    run = at.session_state["run"]
+    epochs = [epoch for epoch, _ in run.snapshots]
+    assert epochs[0] == 0 and epochs[-1] == 100 and 20 <= len(epochs) <= 61
+    assert at.select_slider(key="replay_epoch").value == 100
+    at.select_slider(key="replay_epoch").set_value(epochs[1]).run()
+    assert not at.exception
+    at.toggle(key="replay_play").set_value(True).run()
+    assert not at.exception
+    assert len(at.expander[0].get("image")) == 2  # the chosen frame and the animation

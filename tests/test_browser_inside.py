@@ -21,6 +21,7 @@ def test_under_the_hood_panel(app_server, page, screenshot_dir):
     open_page(page, f"{app_server}/?dataset=moons&hidden=8,8&activation=relu&epochs=30"
                     "&optimizer=adam&lr=0.01")
     page.get_by_text("Under the hood").click()
+    page.get_by_role("tab", name="Equations").click()
     katex = page.locator('[data-testid="stExpander"] .katex')
     expect(katex.first).to_be_visible(timeout=TIMEOUT_MS)
     assert katex.count() >= 12  # 6 forward lines and 6 backward lines, typeset

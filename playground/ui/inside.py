@@ -14,8 +14,11 @@ STATS_POINTS = 2000  # activation statistics on at most this many training point
 def inside_ui(cfg: Config, run: Run) -> None:
     data = run.data
     with st.expander("Under the hood: equations, gradients, activations, two engines"):
-        equations, flow, acts, engines, check = st.tabs(
-            ["Equations", "Gradient flow", "Activations", "PyTorch vs NumPy", "Gradient check"])
+        replay, equations, flow, acts, engines, check = st.tabs(
+            ["Replay", "Equations", "Gradient flow", "Activations", "PyTorch vs NumPy",
+             "Gradient check"])
+        with replay:
+            _replay(run)
         with equations:
             _equations(cfg)
         with flow:
@@ -44,6 +47,29 @@ def _equations(cfg: Config) -> None:
         st.markdown("**Backward**")
         for line in backward_equations(cfg):
             st.latex(line)
+
+
+def _replay(run: Run) -> None:
+    st.caption("How the model's output changed while it trained: snapshots spread evenly over the "
+               "run (at most about 60). Drag the slider, or play them as an animation.")
+    frames = run.snapshots
+    if run.data.dim > 2:
+        st.info("Replays are for 1-D and 2-D data, where the whole output can be drawn.")
+        return
+    if len(frames) < 2:
+        st.info("Train for a few epochs to record a replay.")
+        return
+    epochs = [epoch for epoch, _ in frames]
+    left, right = st.columns([1.3, 1])
+    with left:
+        chosen = st.select_slider("Epoch", epochs, value=epochs[-1], key="replay_epoch")
+        grid_u8 = frames[epochs.index(chosen)][1]
+        st.image(insight.snapshot_image(run, chosen, grid_u8), width="content")
+    with right:
+        if st.toggle("Play", key="replay_play", help="The whole replay as an animation."):
+            st.image(insight.snapshots_gif(run), width="content")
+        st.download_button("Download the replay (GIF)", lambda: insight.snapshots_gif(run),
+                           "replay.gif", "image/gif", key="download_gif", on_click="ignore")
 
 
 def _gradient_flow(run: Run) -> None:

@@ -57,7 +57,10 @@ def _data(dataset: str, n_samples: int, noise: float, test_fraction: float, data
 def _new_run(cfg: Config) -> Run:
     data = _data(cfg.dataset, cfg.n_samples, cfg.noise, cfg.test_fraction, cfg.data_seed,
                  cfg.n_classes, cfg.features, cfg.standardize)
-    return Run(cfg, data)
+    run = Run(cfg, data)
+    if data.dim <= 2 and data.box is not None:
+        run.record_snapshots = True  # for the replay (bounded: at most ~60 small grids)
+    return run
 
 
 def current_run(cfg: Config) -> Run:
