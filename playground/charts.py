@@ -105,3 +105,20 @@ def histogram(counts: np.ndarray, edges: np.ndarray, *, title: str) -> tuple[pd.
                          "x2": {"field": "end"},
                          "y": {"field": "count", "type": "quantitative", "title": "values"}}}
     return data, spec
+
+
+def lr_range(lrs, losses, suggested: float) -> tuple[pd.DataFrame, dict]:
+    """The learning-rate range test: smoothed loss against a log learning-rate axis, with the
+    suggested rate marked by a vertical rule."""
+    data = pd.DataFrame({"lr": np.asarray(lrs, float), "loss": np.asarray(losses, float)})
+    x = {"field": "lr", "type": "quantitative", "title": "learning rate",
+         "scale": {"type": "log"}, "axis": {"format": "~g"}}
+    spec = {"layer": [
+        {"mark": {"type": "line", "strokeWidth": 2, "color": TRAIN, "tooltip": True},
+         "encoding": {"x": x, "y": {"field": "loss", "type": "quantitative",
+                                    "title": "loss (smoothed)", "scale": {"zero": False}}}},
+        {"data": {"values": [{"lr": suggested}]},
+         "mark": {"type": "rule", "color": TEST, "strokeDash": [6, 3], "strokeWidth": 2},
+         "encoding": {"x": x}},
+    ]}
+    return data, spec

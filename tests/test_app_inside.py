@@ -111,3 +111,17 @@ def test_replay_of_the_boundary():
     at.toggle(key="replay_play").set_value(True).run()
     assert not at.exception
     assert len(at.expander[0].get("image")) == 2  # the chosen frame and the animation
+
+
+def test_learning_rate_finder_suggests_and_sets_a_rate():
+    at = open_page(dataset="moons", optimizer="adam", hidden="8")
+    at.button(key="lr_finder").click().run()
+    assert not at.exception
+    use = at.button(key="use_lr")
+    suggested = float(use.label.removeprefix("Use learning rate "))
+    assert 1e-4 < suggested < 10
+    use.click().run()
+    assert not at.exception
+    assert at.session_state["cfg"].lr == suggested
+    assert at.query_params["lr"] in (str(suggested), [str(suggested)], repr(suggested),
+                                     [repr(suggested)])

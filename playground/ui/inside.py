@@ -6,6 +6,7 @@ import streamlit as st
 
 from playground import Config, ConfigError, Data, Run, charts, insight, scratch, train
 from playground.equations import backward_equations, forward_equations
+from playground.ui.sidebar import key
 
 state = st.session_state
 STATS_POINTS = 2000  # activation statistics on at most this many training points (every rerun)
@@ -14,11 +15,13 @@ STATS_POINTS = 2000  # activation statistics on at most this many training point
 def inside_ui(cfg: Config, run: Run) -> None:
     data = run.data
     with st.expander("Under the hood: equations, gradients, activations, two engines"):
-        replay, equations, flow, acts, engines, check = st.tabs(
-            ["Replay", "Equations", "Gradient flow", "Activations", "PyTorch vs NumPy",
-             "Gradient check"])
+        replay, finder, equations, flow, acts, engines, check = st.tabs(
+            ["Replay", "Learning-rate finder", "Equations", "Gradient flow", "Activations",
+             "PyTorch vs NumPy", "Gradient check"])
         with replay:
             _replay(run)
+        with finder:
+            _lr_finder(cfg, data)
         with equations:
             _equations(cfg)
         with flow:
@@ -70,6 +73,25 @@ def _replay(run: Run) -> None:
             st.image(insight.snapshots_gif(run), width="content")
         st.download_button("Download the replay (GIF)", lambda: insight.snapshots_gif(run),
                            "replay.gif", "image/gif", key="download_gif", on_click="ignore")
+
+
+def _lr_finder(cfg: Config, data: Data) -> None:
+    st.caption("A short test run from this set-up's initial weights whose learning rate grows "
+               "exponentially, from 1e-5 to 10 over 200 steps. The loss first barely moves, then "
+               "falls, then blows up; a good rate sits where it falls fastest (the dashed line).")
+    result = _on_click("Find a learning rate", "lr_finder", cfg, "",
+                       lambda: insight.lr_finder(cfg, data=data))
+    if result is None:
+        return
+    frame, spec = charts.lr_range(result["lrs"], result["losses"], result["suggested"])
+    st.vega_lite_chart(frame, spec, width="stretch", height=280)
+    suggested = float(f"{result['suggested']:.2g}")
+    st.button(f"Use learning rate {suggested:g}", key="use_lr", on_click=_use_lr,
+              args=(suggested,), help="Sets the learning rate in the sidebar.")
+
+
+def _use_lr(lr: float) -> None:
+    state[key("lr")] = lr
 
 
 def _gradient_flow(run: Run) -> None:
@@ -150,15 +172,15 @@ def _gradient_check(numpy_cfg: Config | None, why_not: str) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
-def _on_click(label: str, key: str, cfg: Config | None, why_not: str, compute):
+def _on_click(label: str, name: str, cfg: Config | None, why_not: str, compute):
     """A button that computes something for `cfg`; the result is kept (per browser session)
     and shown again on later reruns until the set-up changes. None when there is nothing yet."""
     if cfg is None:
         st.info(f"This set-up has no NumPy version: {why_not}.")
         return None
-    if st.button(label, key=key):
-        state[f"{key}_result"] = (cfg, compute())
-    kept = state.get(f"{key}_result")
+    if st.button(label, key=name):
+        state[f"{name}_result"] = (cfg, compute())
+    kept = state.get(f"{name}_result")
     return kept[1] if kept and kept[0] == cfg else None
 
 
