@@ -14,7 +14,8 @@ STATS_POINTS = 2000  # activation statistics on at most this many training point
 
 def inside_ui(cfg: Config, run: Run) -> None:
     data = run.data
-    with st.expander("Under the hood: equations, gradients, activations, two engines"):
+    with st.expander("Under the hood: replay, learning rate, equations, gradients, activations, "
+                     "two engines"):
         replay, finder, equations, flow, acts, engines, check = st.tabs(
             ["Replay", "Learning-rate finder", "Equations", "Gradient flow", "Activations",
              "PyTorch vs NumPy", "Gradient check"])
