@@ -67,17 +67,18 @@ def loaded_note() -> None:
 
 
 def _code(cfg: Config) -> None:
+    if not st.toggle("Show the code", key="show_code",
+                     help="A standalone PyTorch script that rebuilds this data and network and "
+                          "trains it to the same numbers."):
+        return  # generating the script takes ~25 ms: only when asked, not on every rerun
     try:
         script = to_script(cfg)
     except ValueError as e:
         st.caption(f"No standalone script for this set-up: {e}")
         return
-    if st.toggle("Show the code", key="show_code",
-                 help="A standalone PyTorch script that rebuilds this data and network and "
-                      "trains it to the same numbers."):
-        st.download_button("Download script.py", script, "script.py", "text/x-python",
-                           key="download_script", on_click="ignore")
-        st.code(script, language="python")
+    st.download_button("Download script.py", script, "script.py", "text/x-python",
+                       key="download_script", on_click="ignore")
+    st.code(script, language="python")
 
 
 def _weights(run: Run) -> bytes:
