@@ -1,0 +1,126 @@
+"""Runs side by side: light records of finished runs, their config differences, overlaid curves.
+
+A `RunRecord` is what a comparison needs from a `Run` (config, history, status), copied so the
+record stays as it was when kept, whatever happens to the run afterwards. No model, no data:
+a page can keep many of them cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .charts import thin
+from .config import FIELDS, Config
+
+# Curves per run in an overlay, and the palette that tells runs apart (colour-blind safe).
+PALETTE = ("#0877bd", "#e4572e", "#2a9d3a", "#8e44ad", "#f59322", "#17becf", "#7f7f7f",
+           "#bcbd22", "#d62728", "#1f3b73")
+X_AXES = {"epoch": "epoch", "seconds": "training time (s)", "steps": "optimizer steps"}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    key: str
+    label: str
+    config: Config
+    history: dict[str, list[float]] = field(repr=False)
+    status: str
+    task: str
+    pinned: bool = False
+
+    @property
+    def metric(self) -> str:
+        """The headline test metric's history key: accuracy, or R² for regression."""
+        return "test_r2" if self.task == "regression" else "test_acc"
+
+    def final(self, key: str) -> float:
+        return float(self.history[key][-1])
+
+
+def record_of(run, key: str, label: str, pinned: bool = False) -> RunRecord:
+    """Copy what a comparison needs from `run` (a playground.Run)."""
+    history = {k: list(v) for k, v in run.history.items()}
+    return RunRecord(key, label, run.config, history, run.status, run.task, pinned)
+
+
+def describe(config: Config) -> str:
+    """A short label for a run: data, network and optimizer at a glance."""
+    net = f"{'-'.join(map(str, config.hidden))} {config.activation}" if config.hidden else "linear"
+    return f"{config.dataset} · {net} · {config.optimizer} lr {config.lr:g}"
+
+
+def config_diff(configs: list[Config]) -> list[str]:
+    """The fields whose values are not the same in every config, in table order."""
+    if len(configs) < 2:
+        return []
+    dicts = [c.to_dict() for c in configs]
+    return [name for name in FIELDS if any(d[name] != dicts[0][name] for d in dicts[1:])]
+
+
+def diff_table(records: list[RunRecord]) -> pd.DataFrame:
+    """Rows: the differing fields (all fields for a single run); columns: the runs' labels."""
+    names = config_diff([r.config for r in records]) or list(FIELDS)
+    columns = _unique([r.label for r in records])
+    rows = {name: [_show(r.config.to_dict()[name]) for r in records] for name in names}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+
+
+def summary_table(records: list[RunRecord]) -> pd.DataFrame:
+    """One row per run: its final numbers."""
+    rows = []
+    for r in records:
+        metric = "R²" if r.task == "regression" else "accuracy"
+        rows.append({"run": r.label, "status": r.status, "epochs": int(r.final("epoch")),
+                     f"test {metric}": r.final(r.metric), "test loss": r.final("test_loss"),
+                     "train loss": r.final("train_loss"), "seconds": r.final("seconds")})
+    return pd.DataFrame(rows)
+
+
+def overlay_curves(records: list[RunRecord], key: str, *, x: str = "epoch", title: str,
+                   log_y: bool = False, percent: bool = False) -> tuple[pd.DataFrame, dict]:
+    """history[key] of every record against `x` (epoch, seconds or steps), one colour per run."""
+    labels = _unique([r.label for r in records])
+    frames = []
+    for label, r in zip(labels, records, strict=True):
+        keep = thin(len(r.history["epoch"]))
+        value = np.asarray(r.history[key], dtype=np.float64)[keep]
+        frames.append(pd.DataFrame({
+            "x": np.asarray(r.history[x], dtype=np.float64)[keep], "value": value,
+            "shown": np.maximum(value, 1e-8) if log_y else value, "run": label}))
+    data = pd.concat(frames, ignore_index=True)
+    value_format = ".2%" if percent else ".4~g"
+    spec = {"mark": {"type": "line", "strokeWidth": 2, "point": False},
+            "encoding": {
+                "x": {"field": "x", "type": "quantitative", "title": X_AXES[x],
+                      "axis": {"format": "~g"}},
+                "y": {"field": "shown", "type": "quantitative", "title": title,
+                      "scale": {"type": "log" if log_y else "linear", "zero": False},
+                      "axis": {"format": ".0%" if percent else "~g", "minExtent": 44}},
+                "color": {"field": "run", "type": "nominal", "title": None,
+                          "scale": {"domain": labels, "range": list(PALETTE[:len(labels)])},
+                          "legend": {"orient": "top", "columns": 2, "labelLimit": 320}},
+                "tooltip": [{"field": "run", "type": "nominal"},
+                            {"field": "x", "type": "quantitative", "title": X_AXES[x],
+                             "format": ",.4~g"},
+                            {"field": "value", "type": "quantitative", "title": title,
+                             "format": value_format}]}}
+    return data, spec
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Labels made unique (a chart legend and a table need distinct names)."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
+def _show(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return ", ".join(map(str, value)) or "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)

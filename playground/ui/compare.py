@@ -1,0 +1,258 @@
+"""Compare runs: the session keeps its last runs; pin, overlay, see the config differences, A/B."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pandas as pd
+import streamlit as st
+
+from playground import FIELDS, Config, ConfigError, Run
+from playground.compare import (
+    X_AXES,
+    RunRecord,
+    describe,
+    diff_table,
+    overlay_curves,
+    record_of,
+    summary_table,
+)
+from playground.ui.live import training_slot
+from playground.ui.sidebar import field_label
+
+state = st.session_state
+MAX_UNPINNED = 8  # the oldest unpinned run goes when a ninth arrives; pinned ones stay
+MAX_PINNED = 12
+_serial = itertools.count(1)
+
+
+def _records() -> list[RunRecord]:
+    return state.setdefault("kept_runs", [])
+
+
+def _run_key(run: Run) -> str:
+    if not hasattr(run, "ui_key"):
+        run.ui_key = f"run{next(_serial)}"
+    return run.ui_key
+
+
+def remember(run: Run, label: str | None = None, *, pinned: bool = False) -> None:
+    """Keep a copy of `run`'s config and history in this session (updated if already kept).
+
+    Without a label the run is named after its set-up, renamed as its settings change."""
+    records, key = _records(), _run_key(run)
+    old = next((r for r in records if r.key == key), None)
+    custom = state.setdefault("custom_labels", {})
+    if label is not None:
+        custom[key] = label
+    number = old.label.split(" ", 1)[0] if old else f"#{_next_number()}"
+    name = custom.get(key) or f"{number} {describe(run.config)}"
+    record = record_of(run, key, name, pinned=pinned or (old is not None and old.pinned))
+    if old is not None:
+        records[records.index(old)] = record
+    else:
+        records.append(record)
+        state.setdefault("shown_runs", set()).add(key)
+    _trim(records)
+
+
+def _changed_since_kept(run: Run) -> bool:
+    """Whether `run` trained since it was last kept (a live setting change alone is no news)."""
+    key = getattr(run, "ui_key", None)
+    old = next((r for r in _records() if r.key == key), None)
+    return old is None or old.final("epoch") != run.epoch or old.status != run.status
+
+
+def _next_number() -> int:
+    state.run_number = state.get("run_number", 0) + 1
+    return state.run_number
+
+
+def _trim(records: list[RunRecord]) -> None:
+    unpinned = [r for r in records if not r.pinned]
+    for r in unpinned[:max(0, len(unpinned) - MAX_UNPINNED)]:
+        records.remove(r)
+
+
+def compare_ui(run: Run) -> None:
+    if run.epoch > 0 and _changed_since_kept(run):
+        remember(run)
+    records = _records()
+    with st.expander(f"Compare runs ({len(records)} kept)"):
+        st.caption("Every run you train is kept here for this browser session (the last "
+                   f"{MAX_UNPINNED}, plus any you pin). Tick runs to overlay their curves and "
+                   "see exactly which settings differ; rename a run by editing its name.")
+        if records:
+            _table(records)
+            shown = [r for r in records if r.key in state.get("shown_runs", set())]
+            _overlay(shown)
+        _ab_ui(run)
+
+
+def _table(records: list[RunRecord]) -> None:
+    shown = state.setdefault("shown_runs", set())
+    table = summary_table(records)
+    table.insert(0, "pin", [r.pinned for r in records])
+    table.insert(0, "show", [r.key in shown for r in records])
+    table.index = [r.key for r in records]
+    metric = table.columns[5]
+    edited = st.data_editor(
+        table, key="kept_runs_table", hide_index=True, width="stretch",
+        disabled=[c for c in table.columns if c not in ("show", "pin", "run")],
+        column_config={
+            "show": st.column_config.CheckboxColumn("show", help="Overlay this run's curves."),
+            "pin": st.column_config.CheckboxColumn("📌", help="Pinned runs are never dropped."),
+            "run": st.column_config.TextColumn("run", width="large"),
+            metric: st.column_config.NumberColumn(
+                format="percent" if "accuracy" in metric else "%.3f"),
+            "test loss": st.column_config.NumberColumn(format="%.4g"),
+            "train loss": st.column_config.NumberColumn(format="%.4g"),
+            "seconds": st.column_config.NumberColumn(format="%.2f")})
+    _apply_edits(records, edited)
+    if st.button("Forget unpinned runs", key="forget_runs"):
+        records[:] = [r for r in records if r.pinned]
+        st.rerun()
+
+
+def _apply_edits(records: list[RunRecord], edited: pd.DataFrame) -> None:
+    shown, custom = state.shown_runs, state.setdefault("custom_labels", {})
+    pinned = sum(r.pinned for r in records)
+    for i, r in enumerate(records):
+        row = edited.loc[r.key]
+        (shown.add if row["show"] else shown.discard)(r.key)
+        label = str(row["run"]).strip() or r.label
+        pin = bool(row["pin"])
+        if pin and not r.pinned and pinned >= MAX_PINNED:
+            st.warning(f"At most {MAX_PINNED} runs can be pinned; unpin one first.")
+            pin = False
+        pinned += pin - r.pinned
+        if label != r.label:
+            custom[r.key] = label
+        records[i] = dataclasses.replace(r, label=label, pinned=pin)
+
+
+def _overlay(shown: list[RunRecord]) -> None:
+    if not shown:
+        st.caption("Tick **show** on a run to draw its curves.")
+        return
+    left, right = st.columns([2, 1])
+    x = left.radio("Horizontal axis", list(X_AXES), horizontal=True, key="compare_x",
+                   format_func=lambda k: X_AXES[k],
+                   help="Per epoch compares how much each run learns from the same data; "
+                        "per second compares what it costs.")
+    split = right.radio("Curves of the", ["test", "train"], horizontal=True,
+                        key="compare_split", format_func=lambda s: f"{s} set")
+    charts = st.columns(2)
+    loss = overlay_curves(shown, f"{split}_loss", x=x, title=f"{split} loss", log_y=True)
+    charts[0].vega_lite_chart(loss[0], loss[1], width="stretch", height=300)
+    tasks = {r.task for r in shown}
+    if len(tasks) == 1:
+        regression = tasks == {"regression"}
+        key = f"{split}_r2" if regression else f"{split}_acc"
+        title = f"{split} R²" if regression else f"{split} accuracy"
+        metric = overlay_curves(shown, key, x=x, title=title, percent=not regression)
+        charts[1].vega_lite_chart(metric[0], metric[1], width="stretch", height=300)
+    else:
+        charts[1].caption("Accuracy and R² cannot share an axis: show runs of one kind.")
+    _differences(shown)
+
+
+def _differences(shown: list[RunRecord]) -> None:
+    table = diff_table(shown)
+    if len(shown) == 1:
+        st.caption("One run shown: its full set-up.")
+    elif len(table) == len(FIELDS):
+        pass
+    else:
+        st.caption(f"Settings that differ between the shown runs ({len(table)} of "
+                   f"{len(FIELDS)}; all others are the same). Highlighted: differs from the "
+                   "first run.")
+    table.index = [field_label(n) for n in table.index]
+    first = table.columns[0]
+    styled = table.style.apply(
+        lambda row: ["" if v == row[first] else "background-color: #fde7cf" for v in row],
+        axis=1)
+    st.dataframe(styled, width="stretch")
+
+
+# ---- A/B: one knob changed, same data, same initial weights ------------------------------------
+AB_KNOBS = tuple(n for n, f in FIELDS.items() if f.metadata["group"] == "Training"
+                 and n not in ("seed", "device")) + ("activation", "dropout")
+
+
+def _ab_ui(run: Run) -> None:
+    cfg = state.cfg
+    st.markdown("**A/B test: change one setting, keep everything else**")
+    st.caption("Trains the current set-up (A) and a copy with one setting changed (B) from the "
+               "same initial weights on the same data, with the same batches, so any "
+               "difference in the curves comes from that one setting.")
+    cols = st.columns([1, 1, 1])
+    knob = cols[0].selectbox("Setting", AB_KNOBS, key="ab_knob", format_func=field_label)
+    value = _value_widget(cols[1], knob, cfg)
+    cols[2].markdown("<div style='height:1.75rem'></div>", unsafe_allow_html=True)
+    if state.get("ab_verdict"):
+        st.info(state.ab_verdict, icon=":material/compare_arrows:")
+    go = cols[2].button("Run A and B", key="ab_run", width="stretch",
+                        help=f"Trains both for {cfg.epochs:,} epochs.")
+    if not go:
+        return
+    try:
+        b = Config.from_query({**cfg.to_query(full=True), knob: value})
+    except ConfigError as e:
+        st.error("B is not a valid set-up: " + "; ".join(e.errors.values()))
+        return
+    if b == cfg:
+        st.warning(f"B has the same {field_label(knob).lower()} as A: choose another value.")
+        return
+    _run_ab(cfg, b, knob, run)
+
+
+def _value_widget(col, knob: str, cfg: Config) -> str:
+    f, current = FIELDS[knob], getattr(cfg, knob)
+    if f.metadata["choices"] and f.type == "str":
+        options = [c for c in f.metadata["choices"] if c != current] or [current]
+        return col.selectbox("B's value", options, key=f"ab_value_{knob}")
+    if f.type == "bool":
+        return str(col.selectbox("B's value", [not current, current], key=f"ab_value_{knob}"))
+    return col.text_input("B's value", key=f"ab_value_{knob}", placeholder=f"A has {current:g}",
+                          help=f.metadata["help"])
+
+
+def _run_ab(a: Config, b: Config, knob: str, run: Run) -> None:
+    progress = st.progress(0.0, text="Training A…")
+    runs = []
+    with training_slot(st.empty()):
+        for i, (name, cfg) in enumerate((("A", a), ("B", b))):
+            r = Run(cfg, run.data)  # the same data object; the same seed gives the same weights
+
+            def tick(r: Run, i=i, name=name) -> None:
+                done = (i + r.epoch / max(r.config.epochs, 1)) / 2
+                progress.progress(done, text=f"Training {name}: epoch {r.epoch:,}")
+
+            runs.append(r.fit(callback=tick))
+    progress.empty()
+    keys = []
+    for name, r in zip("AB", runs, strict=True):
+        shown_value = getattr(r.config, knob)
+        remember(r, f"{name}: {field_label(knob).lower()} = {shown_value}", pinned=True)
+        keys.append(r.ui_key)
+    state.shown_runs = set(keys)  # overlay just the pair
+    state.ab_verdict = _verdict(runs, knob)
+    st.rerun()
+
+
+def _verdict(runs: list[Run], knob: str) -> str:
+    a, b = runs
+    metric = "test_r2" if a.task == "regression" else "test_acc"
+    name = "test R²" if a.task == "regression" else "test accuracy"
+    show = (lambda v: f"{v:.3f}") if a.task == "regression" else (lambda v: f"{v:.1%}")
+    va, vb = a.last[metric], b.last[metric]
+    better = "B" if vb > va else "A" if va > vb else "neither"
+    for which, r in (("A", a), ("B", b)):
+        if r.status == "diverged":
+            better = f"{which} diverged (its last finite weights are shown)"
+    return (f"With {field_label(knob).lower()} = {getattr(b.config, knob)} (B) instead of "
+            f"{getattr(a.config, knob)} (A): {name} {show(vb)} against {show(va)}, test loss "
+            f"{b.last['test_loss']:.3g} against {a.last['test_loss']:.3g}; {better} did better. "
+            f"Time: {b.seconds:.2f} s against {a.seconds:.2f} s.")

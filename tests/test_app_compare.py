@@ -1,0 +1,136 @@
+"""The page's "Compare runs" panel through AppTest: kept runs, overlay, differences, A/B."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+from streamlit.testing.v1 import AppTest
+
+from playground.ui.compare import MAX_UNPINNED
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def open_page(**params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    assert_ok(at)
+    return at
+
+
+def assert_ok(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def panel(at: AppTest):
+    (block,) = [e for e in at.expander if e.label.startswith("Compare runs")]
+    return block
+
+
+def overlay(at: AppTest) -> dict[str, tuple[dict, object]]:
+    """The panel's charts by y title: (spec, data)."""
+    out = {}
+    for chart in panel(at).get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        out[spec["encoding"]["y"]["title"]] = (
+            spec, pa.ipc.open_stream(chart.proto.data.data).read_all().to_pandas())
+    return out
+
+
+def kept(at: AppTest):
+    return at.session_state["kept_runs"]
+
+
+def train(at: AppTest) -> AppTest:
+    at.button(key="train").click().run()
+    assert_ok(at)
+    return at
+
+
+def test_trained_runs_are_kept_overlaid_and_their_differences_shown():
+    at = open_page(dataset="xor", epochs="15", hidden="4")
+    assert panel(at).label == "Compare runs (0 kept)"
+    train(at)
+    at.select_slider(key="w_lr").set_value(0.3).run()
+    at.number_input(key="w_seed").set_value(7).run()  # a new network: a second run
+    train(at)
+    assert panel(at).label == "Compare runs (2 kept)"
+    first, second = kept(at)
+    assert (first.config.lr, second.config.lr) == (0.03, 0.3)
+    assert first.final("epoch") == second.final("epoch") == 15
+    charts = overlay(at)
+    _, loss = charts["test loss"]
+    assert set(loss["run"]) == {first.label, second.label}
+    rows = loss[loss["run"] == second.label].sort_values("x")
+    assert rows["value"].tolist() == second.history["test_loss"]
+    _, acc = charts["test accuracy"]
+    assert acc[acc["run"] == first.label]["value"].max() <= 1
+    editor, table = panel(at).dataframe  # the kept runs (an editor), then the differences
+    assert editor.value["run"].tolist() == [first.label, second.label]
+    differing = table.value
+    assert list(differing.index) == ["Learning rate", "Seed"]
+    assert differing.loc["Learning rate"].tolist() == ["0.03", "0.3"]
+
+
+def test_per_second_axis_and_train_curves():
+    at = open_page(dataset="xor", epochs="10", hidden="4")
+    train(at)
+    at.radio(key="compare_x").set_value("seconds").run()
+    at.radio(key="compare_split").set_value("train").run()
+    assert_ok(at)
+    (record,) = kept(at)
+    spec, data = overlay(at)["train loss"]
+    assert spec["encoding"]["x"]["title"] == "training time (s)"
+    assert data["x"].tolist() == record.history["seconds"]
+
+
+def test_only_the_last_unpinned_runs_are_kept():
+    at = open_page(dataset="xor", epochs="2", hidden="2", n_samples="40")
+    for seed in range(MAX_UNPINNED + 2):
+        at.number_input(key="w_seed").set_value(seed + 1).run()
+        train(at)
+    records = kept(at)
+    assert len(records) == MAX_UNPINNED
+    assert [r.config.seed for r in records] == list(range(3, MAX_UNPINNED + 3))
+
+
+def test_ab_changes_one_knob_from_the_same_initial_weights():
+    at = open_page(dataset="moons", epochs="20", hidden="8")
+    at.selectbox(key="ab_knob").set_value("lr").run()
+    at.text_input(key="ab_value_lr").set_value("0.3").run()
+    at.button(key="ab_run").click().run()
+    assert_ok(at)
+    a, b = [r for r in kept(at) if r.pinned]
+    assert a.label == "A: learning rate = 0.03" and b.label == "B: learning rate = 0.3"
+    assert a.history["train_loss"][0] == b.history["train_loss"][0]  # same weights, same data
+    assert a.history["train_loss"][-1] != b.history["train_loss"][-1]
+    assert set(overlay(at)["test loss"][1]["run"]) == {a.label, b.label}
+    (verdict,) = [i.value for i in panel(at).info]
+    assert verdict.startswith("With learning rate = 0.3 (B) instead of 0.03 (A): test accuracy")
+
+
+def test_ab_with_an_impossible_value_explains_and_trains_nothing():
+    at = open_page(dataset="moons", epochs="5", hidden="8")
+    at.selectbox(key="ab_knob").set_value("lr").run()
+    at.text_input(key="ab_value_lr").set_value("fast").run()
+    at.button(key="ab_run").click().run()
+    assert_ok(at)
+    (message,) = [e.value for e in panel(at).error]
+    assert message.startswith("B is not a valid set-up:") and "fast" in message
+    assert kept(at) == []
+
+
+def test_ab_of_an_activation_offers_the_other_choices():
+    at = open_page(dataset="xor", epochs="5", hidden="4", activation="tanh")
+    at.selectbox(key="ab_knob").set_value("activation").run()
+    options = at.selectbox(key="ab_value_activation").options
+    assert "tanh" not in options and "relu" in options
+    at.selectbox(key="ab_value_activation").set_value("relu").run()
+    at.button(key="ab_run").click().run()
+    assert_ok(at)
+    a, b = kept(at)
+    assert (a.config.activation, b.config.activation) == ("tanh", "relu")

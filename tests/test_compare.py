@@ -1,0 +1,62 @@
+"""playground.compare: run records, config differences and overlaid curves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from playground import Config, train
+from playground.compare import (
+    config_diff,
+    describe,
+    diff_table,
+    overlay_curves,
+    record_of,
+    summary_table,
+)
+
+BASE = Config(dataset="xor", hidden=(4,), epochs=5, n_samples=100)
+
+
+def test_a_record_is_a_copy_that_later_training_does_not_change():
+    run = train(BASE)
+    record = record_of(run, "k", "first")
+    run.fit(3)
+    assert len(record.history["epoch"]) == 6 and record.final("epoch") == 5
+    assert record.metric == "test_acc" and record.final("test_acc") == run.history["test_acc"][5]
+
+
+def test_config_diff_names_exactly_the_fields_that_differ():
+    a, b, c = BASE, BASE.replace(lr=0.3), BASE.replace(lr=0.3, activation="relu")
+    assert config_diff([a]) == [] and config_diff([a, a]) == []
+    assert config_diff([a, b]) == ["lr"]
+    assert config_diff([a, b, c]) == ["activation", "lr"]  # table order: network, then training
+
+
+def test_diff_table_shows_each_runs_value_and_makes_labels_unique():
+    runs = [record_of(train(c), str(i), "same")
+            for i, c in enumerate((BASE, BASE.replace(lr=0.3)))]
+    table = diff_table(runs)
+    assert list(table.index) == ["lr"] and list(table.columns) == ["same", "same (2)"]
+    assert table.loc["lr"].tolist() == ["0.03", "0.3"]
+    full = diff_table(runs[:1])  # one run: its whole set-up
+    assert full.loc["hidden"].iloc[0] == "4" and full.loc["dataset"].iloc[0] == "xor"
+
+
+def test_summary_and_overlay_carry_the_histories():
+    records = [record_of(train(BASE.replace(lr=lr)), f"k{lr}", f"lr {lr}") for lr in (0.03, 0.3)]
+    summary = summary_table(records)
+    assert summary["test accuracy"].tolist() == [r.final("test_acc") for r in records]
+    assert summary["epochs"].tolist() == [5, 5]
+    for x in ("epoch", "seconds", "steps"):
+        data, spec = overlay_curves(records, "test_loss", x=x, title="test loss", log_y=True)
+        assert spec["encoding"]["y"]["scale"]["type"] == "log"
+        for r in records:
+            rows = data[data["run"] == r.label]
+            np.testing.assert_allclose(rows["x"], r.history[x])
+            np.testing.assert_allclose(rows["value"], r.history["test_loss"])
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["lr 0.03", "lr 0.3"]
+
+
+def test_describe_names_data_network_and_optimizer():
+    assert describe(BASE) == "xor · 4 tanh · sgd lr 0.03"
+    assert describe(BASE.replace(hidden=())) == "xor · linear · sgd lr 0.03"
