@@ -195,3 +195,34 @@ def test_snapshot_gif_has_one_frame_per_snapshot(changes):
     gif = insight.snapshots_gif(run, width=200)
     image = Image.open(io.BytesIO(gif))
     assert image.format == "GIF" and image.n_frames == len(run.snapshots) == 13
+
+
+@pytest.mark.parametrize("changes", [dict(batchnorm=True, dropout=0.2),
+                                     dict(dataset="blobs", n_classes=3, hidden=(8,)),
+                                     dict(dataset="sine", hidden=(8,))])
+def test_snapshots_drawn_after_training_equal_those_drawn_while_training(changes):
+    """Kept epochs store the parameters and BatchNorm's statistics; the grids drawn from them
+    on the first read are the ones the model gave at that epoch."""
+    eager = Run(W1.replace(epochs=9, **changes))
+    eager.record_snapshots = True
+    eager._snapshots.lazy = False
+    lazy = Run(W1.replace(epochs=9, **changes))
+    lazy.record_snapshots = True
+    assert lazy._snapshots.lazy
+    eager.fit()
+    lazy.fit()
+    assert all(isinstance(kept, tuple) for _, kept in lazy._snapshots.items)
+    got, want = lazy.snapshots, eager.snapshots
+    assert [e for e, _ in got] == [e for e, _ in want] == list(range(10))
+    for (_, a), (_, b) in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert all(isinstance(kept, np.ndarray) for _, kept in lazy._snapshots.items)
+    assert lazy.snapshots[3][1] is got[3][1]  # drawn once
+
+
+def test_snapshots_of_a_large_network_are_drawn_at_once():
+    run = Run(W1.replace(hidden=(512, 512), epochs=2))
+    run.record_snapshots = True
+    assert not run._snapshots.lazy
+    run.fit()
+    assert all(isinstance(kept, np.ndarray) for _, kept in run._snapshots.items)
