@@ -9,6 +9,7 @@ Drawn at twice the size and halved, so edges are smooth.
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -45,7 +46,9 @@ class Canvas:
         m = {k: v * S for k, v in MARGIN.items()}
         self.x0, self.y0 = m["left"], m["top"]
         self.w, self.h = width * S - m["left"] - m["right"], height * S - m["top"] - m["bottom"]
-        if square:  # equal units on both axes: shrink the longer side, and the image with it
+        spans = (x_range[1] - x_range[0], y_range[1] - y_range[0])
+        if square and 0.5 <= spans[0] / spans[1] <= 2:  # far apart (an upload's columns): fill
+            # equal units on both axes: shrink the longer side, and the image with it
             unit = min(self.w / (x_range[1] - x_range[0]), self.h / (y_range[1] - y_range[0]))
             self.w, self.h = unit * (x_range[1] - x_range[0]), unit * (y_range[1] - y_range[0])
             width = math.ceil((self.x0 + self.w + m["right"]) / S)
@@ -214,6 +217,57 @@ def _function_points(c: Canvas, X_train, y_train, X_test, y_test, task: str) -> 
             c.points(x, np.asarray(y, dtype=np.float64), class_rgb(y), ring, radius=3)
         else:  # a strip under the axis, one row per class
             c.points(x, -0.04 - 0.025 * np.asarray(y), class_rgb(y), ring, radius=2.5)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)  # fast; Streamlit would use level 6
+    return buffer.getvalue()
+
+
+def node_image(box, values, X=None, y=None, *, task: str = "binary", title: str = "") -> Image.Image:
+    """One neuron's output over the input space, large: on 2-D data a heatmap (orange below 0,
+    blue above, white at 0, scaled to its largest |value|) with the training points on top; on
+    1-D data the curve."""
+    values = np.asarray(values, dtype=np.float64)
+    top = float(np.max(np.abs(values))) or 1.0
+    if values.ndim == 2:
+        c = Canvas(box[:2], box[2:], square=True)
+        c.background(diverging_rgb(0.5 + 0.5 * values / top))
+        if X is not None:
+            fill = (np.full((len(X), 3), 150, dtype=np.uint8) if task == "regression"
+                    else class_rgb(y))
+            c.points(X[:, 0], X[:, 1], fill, (255, 255, 255), radius=2.5)
+        c.axes("x1", "x2")
+    else:
+        xs = np.linspace(box[0], box[1], len(values))
+        lo, hi = float(values.min()), float(values.max())
+        pad = 0.08 * (hi - lo or 1.0)
+        c = Canvas(box, (lo - pad, hi + pad))
+        c.grid_lines(nice_ticks(*c.xr), nice_ticks(*c.yr))
+        c.line(xs, values, (8, 119, 189))
+        c.axes("x", "output")
+    c.legend([(title, (255, 255, 255), None)] if values.ndim == 1 else
+             [(f"{title}: below 0", tuple(diverging_rgb(np.array([0.0]))[0]), None),
+              ("above 0", tuple(diverging_rgb(np.array([1.0]))[0]), None)])
+    return c.result()
+
+
+def fit_image(y_true, y_pred) -> Image.Image:
+    """Regression on data of more than 2 dimensions: each test point's prediction against its
+    true target; a perfect model puts every point on the diagonal."""
+    y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    lo = float(min(y_true.min(), y_pred.min()))
+    hi = float(max(y_true.max(), y_pred.max()))
+    pad = 0.05 * (hi - lo or 1.0)
+    c = Canvas((lo - pad, hi + pad), (lo - pad, hi + pad), square=True)
+    c.grid_lines(nice_ticks(*c.xr), nice_ticks(*c.yr))
+    c.line([lo - pad, hi + pad], [lo - pad, hi + pad], (190, 190, 190), width=1.5)
+    c.points(y_true, y_pred, _value_fill(y_true, lo, hi), (120, 120, 120), radius=3)
+    c.axes("true target", "prediction")
+    c.legend([("test point (colour = true target)", (200, 200, 200), (120, 120, 120)),
+              ("perfect prediction", (190, 190, 190), None)])
+    return c.result()
 
 
 def pca_basis(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -30,6 +30,7 @@ from streamlit.testing.v1 import AppTest
 from playground import Run, make_data, raster
 from playground.datasets import grid
 from playground.ui.live import GRID
+from playground.ui.network import NODE_CAPTION
 
 # AppTest resolves relative paths against this file, not the working directory.
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -118,6 +119,8 @@ def toggles(at: AppTest) -> set[str]:
 def images(at: AppTest) -> list[np.ndarray]:
     out = []
     for element in outside_panels(at, "image"):
+        if any(c.startswith(NODE_CAPTION) for c in element.captions):
+            continue  # the network section's large neuron picture: test_app_network.py
         (url,) = element.value
         file_id = url.rsplit("/", 1)[-1].split(".")[0]
         assert file_id in _MEDIA, f"no bytes recorded for {url}"
@@ -249,6 +252,8 @@ def two_colour_share(pixels: np.ndarray) -> tuple[float, np.ndarray]:
 def charts(at: AppTest) -> list[tuple[dict, pd.DataFrame]]:
     out = []
     for chart in outside_panels(at, "vega_lite_chart"):
+        if chart.proto.datasets:  # the network diagram (named datasets); test_app_network.py
+            continue
         data = pa.ipc.open_stream(chart.proto.data.data).read_all().to_pandas()
         out.append((json.loads(chart.proto.spec), data))
     return out

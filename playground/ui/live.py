@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ import streamlit as st
 
 from playground import Run, charts, raster
 from playground.datasets import grid
+from playground.ui.network import NetworkView
 
 FRAME_S = 0.12  # start a redraw at most every 120 ms: 5-7 frames a second while training
 GRID = 120  # boundary heatmap resolution (GRID x GRID model evaluations per frame)
@@ -60,6 +60,7 @@ class Views:
             self.areas["metric"] = st.container()
         self.options = dict(show_test=show_test, discretize=discretize, log_loss=log_loss)
         self.slots: dict[str, st.delta_generator.DeltaGenerator] = {}
+        self.network = NetworkView(run, self._put)
         self._grid_for: tuple | None = None
         self.draw(run)
 
@@ -68,11 +69,11 @@ class Views:
         target = self.slots.get(name, area)
         self.slots[name] = getattr(target, method)(*args, **kwargs)
 
-    def draw(self, run: Run, rate: float | None = None) -> None:
-        """Redraw every view from the run."""
+    def draw(self, run: Run, rate: float | None = None, live: bool = False) -> None:
+        """Redraw every view from the run (`live`: while training)."""
         self._metrics(run, rate)
-        self._put("main", self.areas["main"], "image", _png(self._main_image(run)),
-                  width="content", output_format="PNG")
+        main = raster.png_bytes(self._main_image(run))
+        self._put("main", self.areas["main"], "image", main, width="content", output_format="PNG")
         for name, (data, spec) in (("loss", charts.loss_curves(run.history,
                                                                self.options["log_loss"])),
                                    ("metric", charts.metric_curves(run.history, run.task))):
@@ -80,10 +81,11 @@ class Views:
                       height=CURVE_HEIGHT)
         if run.data.name == "digits":
             guess = run.predict(run.data.X_test).argmax(1)
-            self._put("extra", self.areas["extra"], "image",
-                      _png(raster.digits_image(run.data.X_test, run.data.y_test, guess)),
+            mistakes = raster.digits_image(run.data.X_test, run.data.y_test, guess)
+            self._put("extra", self.areas["extra"], "image", raster.png_bytes(mistakes),
                       output_format="PNG",
                       caption="Test digits the model gets wrong: true class -> its guess")
+        self.network.draw(run, live)
 
     def _main_image(self, run: Run):
         d, o = run.data, self.options
@@ -101,6 +103,8 @@ class Views:
             return raster.function_image(d.box, xs, run.predict(points), d.X_train, d.y_train,
                                          d.X_test, d.y_test, task=run.task,
                                          n_classes=d.n_classes, show_test=o["show_test"])
+        if run.task == "regression":  # e.g. an uploaded table with many numeric columns
+            return raster.fit_image(d.y_test, run.predict(d.X_test))
         return raster.projection_image(d.X_test, d.y_test, run.predict(d.X_test).argmax(1),
                                        n_classes=d.n_classes, basis=_pca(d))
 
@@ -127,12 +131,6 @@ class Views:
             colour = "off" if label in ("Time per epoch", "Status", "Epoch") else "inverse"
             self._put(f"card{i}", self.areas["metrics"][i], "metric", label, value, delta,
                       delta_color=colour)
-
-
-def _png(image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)  # fast; Streamlit would use level 6
-    return buffer.getvalue()
 
 
 def _target_range(data) -> tuple[float, float]:
@@ -168,7 +166,7 @@ def train_live(run: Run, views: Views, target: int, note) -> None:
         now = time.perf_counter()
         if now - last_frame >= FRAME_S:
             rate = (r.epoch - start_epoch) / (now - start)
-            views.draw(r, rate)
+            views.draw(r, rate, live=True)
             views.progress.progress((r.epoch - start_epoch) / max(target - start_epoch, 1),
                                     text=f"Training: epoch {r.epoch:,} of {target:,}")
             last_frame = now
@@ -178,4 +176,4 @@ def train_live(run: Run, views: Views, target: int, note) -> None:
         run.fit(target - run.epoch, callback)
     rate = (run.epoch - start_epoch) / max(time.perf_counter() - start, 1e-9)
     views.progress.empty()
-    views.draw(run, rate)
+    views.draw(run, rate, live=True)  # the page reruns next, and draws the interactive diagram
