@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .colours import CLASS_COLOURS
+
 TRAIN, TEST = "#0877bd", "#e4572e"
 MAX_POINTS = 400  # per series; longer histories are thinned evenly, keeping the last epoch
 
@@ -120,5 +122,128 @@ def lr_range(lrs, losses, suggested: float) -> tuple[pd.DataFrame, dict]:
         {"data": {"values": [{"lr": suggested}]},
          "mark": {"type": "rule", "color": TEST, "strokeDash": [6, 3], "strokeWidth": 2},
          "encoding": {"x": x}},
+    ]}
+    return data, spec
+
+
+# ---- errors: confusion matrix, per-class accuracy, predicted vs actual, residuals ------------
+MAX_SCATTER = 2000  # points per scatter chart; more are thinned evenly (the data is shuffled)
+MUTED = "#555555"
+
+
+def confusion_matrix(matrix: np.ndarray, names: list[str]) -> tuple[pd.DataFrame, dict]:
+    """Heatmap of a (k, k) confusion matrix, row = true class, column = predicted, the count
+    written in each cell. A cell's shade is its share of the true class's points (so a small
+    class's errors show as clearly as a large one's): blue on the diagonal, orange off it."""
+    m = np.asarray(matrix, dtype=np.int64)
+    totals = m.sum(axis=1, keepdims=True)
+    share = m / np.maximum(totals, 1)
+    true, pred = np.indices(m.shape)
+    data = pd.DataFrame({"true": np.asarray(names)[true.ravel()],
+                         "predicted": np.asarray(names)[pred.ravel()], "count": m.ravel(),
+                         "share": share.ravel(), "correct": (true == pred).ravel()})
+    axis = {"labelAngle": 0, "labelLimit": 120}
+    encoding = {
+        "x": {"field": "predicted", "type": "nominal", "sort": list(names),
+              "title": "predicted class", "axis": {**axis, "orient": "top"}},
+        "y": {"field": "true", "type": "nominal", "sort": list(names), "title": "true class",
+              "axis": axis},
+        "tooltip": [{"field": "true", "title": "true class"},
+                    {"field": "predicted", "title": "predicted class"},
+                    {"field": "count", "type": "quantitative", "format": ","},
+                    {"field": "share", "type": "quantitative", "format": ".1%",
+                     "title": "share of the true class"}]}
+
+    def cells(correct: bool, colour: str) -> dict:
+        return {"transform": [{"filter": f"{'' if correct else '!'}datum.correct"}],
+                "mark": {"type": "rect", "stroke": "#dddddd", "strokeWidth": 1},
+                "encoding": {**encoding, "color": {
+                    "field": "share", "type": "quantitative", "legend": None,
+                    "scale": {"domain": [0, 1], "range": ["#ffffff", colour],
+                              "interpolate": "rgb"}}}}
+
+    text = {"mark": {"type": "text", "fontSize": 14},
+            "encoding": {**encoding, "text": {"field": "count", "type": "quantitative",
+                                              "format": ","},
+                         "color": {"condition": {"test": "datum.share > 0.55",
+                                                 "value": "#ffffff"}, "value": "#222222"}}}
+    spec = {"layer": [cells(True, TRAIN), cells(False, TEST), text],
+            "resolve": {"scale": {"color": "independent"}}}
+    return data, spec
+
+
+def class_accuracy(accuracy: np.ndarray, counts: np.ndarray, names: list[str],
+                   overall: float) -> tuple[pd.DataFrame, dict]:
+    """Horizontal bars: each class's share of points predicted right (in its class colour), a
+    dashed rule at the overall accuracy. A class with no points has no bar."""
+    data = pd.DataFrame({"class": list(names), "accuracy": np.asarray(accuracy, float),
+                         "points": np.asarray(counts, np.int64)})
+    colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(len(names))]
+    y = {"field": "class", "type": "nominal", "sort": list(names), "title": None}
+    x = {"field": "accuracy", "type": "quantitative", "title": "share predicted right",
+         "scale": {"domain": [0, 1]}, "axis": {"format": ".0%"}}
+    tooltip = [{"field": "class"}, {"field": "accuracy", "type": "quantitative", "format": ".1%"},
+               {"field": "points", "type": "quantitative", "format": ","}]
+    spec = {"layer": [
+        {"mark": {"type": "bar", "tooltip": True},
+         "encoding": {"y": y, "x": x, "tooltip": tooltip,
+                      "color": {"field": "class", "type": "nominal", "legend": None,
+                                "scale": {"domain": list(names), "range": colours}}}},
+        {"mark": {"type": "text", "align": "left", "dx": 4, "color": MUTED},
+         "encoding": {"y": y, "x": x, "text": {"field": "accuracy", "type": "quantitative",
+                                               "format": ".0%"}}},
+        {"data": {"values": [{"overall": overall}]},
+         "mark": {"type": "rule", "color": MUTED, "strokeDash": [6, 3], "strokeWidth": 2},
+         "encoding": {"x": {"field": "overall", "type": "quantitative"},
+                      "tooltip": [{"field": "overall", "type": "quantitative", "format": ".1%",
+                                   "title": "overall accuracy"}]}},
+    ]}
+    return data, spec
+
+
+def _scatter_rows(y: np.ndarray, yhat: np.ndarray) -> pd.DataFrame:
+    keep = thin(len(y), MAX_SCATTER)
+    actual, predicted = np.asarray(y, float)[keep], np.asarray(yhat, float)[keep]
+    return pd.DataFrame({"actual": actual, "predicted": predicted,
+                         "residual": actual - predicted})
+
+
+_SCATTER_TOOLTIP = [{"field": f, "type": "quantitative", "format": ".3~g"}
+                    for f in ("actual", "predicted", "residual")]
+_POINTS = {"type": "circle", "size": 28, "opacity": 0.55, "color": TRAIN}
+
+
+def predicted_vs_actual(y: np.ndarray, yhat: np.ndarray) -> tuple[pd.DataFrame, dict]:
+    """Regression: prediction against target, one point per data point, with the line y = x
+    (perfect predictions) dashed; both axes share one range so the line is the diagonal."""
+    data = _scatter_rows(y, yhat)
+    lo = float(min(data["actual"].min(), data["predicted"].min()))
+    hi = float(max(data["actual"].max(), data["predicted"].max()))
+    pad = 0.05 * (hi - lo or 1.0)
+    scale = {"domain": [lo - pad, hi + pad], "nice": False, "zero": False}
+    x = {"field": "actual", "type": "quantitative", "title": "actual target", "scale": scale}
+    y_enc = {"field": "predicted", "type": "quantitative", "title": "prediction", "scale": scale}
+    spec = {"layer": [
+        {"data": {"values": [{"actual": lo - pad, "predicted": lo - pad},
+                             {"actual": hi + pad, "predicted": hi + pad}]},
+         "mark": {"type": "line", "color": TEST, "strokeDash": [6, 3], "strokeWidth": 2},
+         "encoding": {"x": x, "y": y_enc}},
+        {"mark": _POINTS, "encoding": {"x": x, "y": y_enc, "tooltip": _SCATTER_TOOLTIP}},
+    ]}
+    return data, spec
+
+
+def residual_plot(y: np.ndarray, yhat: np.ndarray) -> tuple[pd.DataFrame, dict]:
+    """Regression: residual (target - prediction) against the prediction, with a dashed zero
+    line; a shapeless band around it is what a good fit leaves."""
+    data = _scatter_rows(y, yhat)
+    x = {"field": "predicted", "type": "quantitative", "title": "prediction",
+         "scale": {"zero": False}}
+    y_enc = {"field": "residual", "type": "quantitative", "title": "residual (actual − prediction)"}
+    spec = {"layer": [
+        {"mark": _POINTS, "encoding": {"x": x, "y": y_enc, "tooltip": _SCATTER_TOOLTIP}},
+        {"data": {"values": [{"zero": 0}]},
+         "mark": {"type": "rule", "color": TEST, "strokeDash": [6, 3], "strokeWidth": 2},
+         "encoding": {"y": {"field": "zero", "type": "quantitative"}}},
     ]}
     return data, spec

@@ -111,6 +111,17 @@ def _split(data: Data, split: str) -> tuple[np.ndarray, np.ndarray]:
     return (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)
 
 
+def class_names(data: Data) -> list[str]:
+    """Display names of the classes, in label order: the data's own when it has them (an
+    uploaded file's labels), the digit for digits, else "class 0", "class 1", ..."""
+    names = getattr(data, "class_names", None)
+    if names:
+        return [str(n) for n in names]
+    if data.name == "digits":
+        return [str(k) for k in range(data.n_classes)]
+    return [f"class {k}" for k in range(data.n_classes)]
+
+
 def confusion(run: Run, split: str = "test") -> np.ndarray:
     """(k, k) counts: row = true class, column = predicted class (the likeliest)."""
     if run.task == "regression":
@@ -246,6 +257,7 @@ def snapshot_image(run: Run, epoch: int, grid_u8: np.ndarray,
         xs = grid(d.box, len(values))[0]
         image = raster.function_image(d.box, xs, values, d.X_train, d.y_train, *tests,
                                       task=run.task, n_classes=d.n_classes, show_test=show_test)
-    ImageDraw.Draw(image).text((8, 4), f"epoch {epoch}", fill=(60, 60, 60),
-                               font=raster.ImageFont.load_default(size=14))
+    # top right: the legend runs along the top from the plot's left edge
+    ImageDraw.Draw(image).text((image.width - 8, 4), f"epoch {epoch}", fill=(60, 60, 60),
+                               font=raster.ImageFont.load_default(size=14), anchor="ra")
     return image

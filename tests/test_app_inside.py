@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
+import numpy as np
+import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from playground import Config
@@ -25,6 +30,22 @@ def metric_values(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def inside(at: AppTest):
+    """The "Under the hood" expander."""
+    return next(e for e in at.expander if e.label.startswith("Under the hood"))
+
+
+def charts_inside(at: AppTest) -> list[tuple[dict, object]]:
+    """(spec, data frame) of every Vega-Lite chart in the expander, in page order."""
+    return [(json.loads(el.proto.spec), convert_arrow_bytes_to_pandas_df(el.proto.data.data))
+            for el in inside(at).get("vega_lite_chart")]
+
+
+def chart_with(at: AppTest, *columns: str):
+    """The data frame of the expander's chart whose data has these columns."""
+    return next(frame for _, frame in charts_inside(at) if set(columns) <= set(frame.columns))
+
+
 def test_equations_of_the_current_network():
     at = open_page(dataset="moons", hidden="8,8", activation="relu")
     cfg = Config(dataset="moons", hidden=(8, 8), activation="relu")
@@ -41,8 +62,8 @@ def test_both_engines_trace_the_same_curve_on_the_page():
     m = metric_values(at)
     assert float(m["Largest gap between the curves"]) < 1e-4
     assert m["PyTorch training time"].endswith(" s") and m["NumPy training time"].endswith(" s")
-    # loss, accuracy, the histogram of the one hidden layer, and the two engines' curves
-    assert len(at.get("vega_lite_chart")) == 4
+    # the histogram of the one hidden layer, the two error charts, the two engines' curves
+    assert len(charts_inside(at)) == 4
 
 
 def test_gradient_check_table_agrees_everywhere():
@@ -89,9 +110,8 @@ def test_gradient_flow_and_activations_after_training():
     assert any("Train for a few epochs" in i.value for i in at.info)
     at.button(key="train").click().run()
     assert not at.exception
-    specs = [el.proto.spec for el in at.get("vega_lite_chart")]
-    # loss, accuracy, gradient norms, weight norms, and one histogram per hidden layer
-    assert len(specs) == 2 + 2 + 4
+    # the two error charts, gradient norms, weight norms, and one histogram per hidden layer
+    assert len(charts_inside(at)) == 2 + 2 + 4
     layers = [m.value for m in at.markdown if m.value.startswith("**Layer")]
     assert len(layers) == 4 and all("saturated:" in text for text in layers)
     relu = open_page(dataset="moons", hidden="6", activation="relu")
@@ -110,7 +130,7 @@ def test_replay_of_the_boundary():
     assert not at.exception
     at.toggle(key="replay_play").set_value(True).run()
     assert not at.exception
-    assert len(at.expander[0].get("image")) == 2  # the chosen frame and the animation
+    assert len(inside(at).get("image")) == 2  # the chosen frame and the animation
 
 
 def test_learning_rate_finder_suggests_and_sets_a_rate():
@@ -125,3 +145,52 @@ def test_learning_rate_finder_suggests_and_sets_a_rate():
     assert at.session_state["cfg"].lr == suggested
     assert at.query_params["lr"] in (str(suggested), [str(suggested)], repr(suggested),
                                      [repr(suggested)])
+
+
+# ---- errors tab -------------------------------------------------------------------------------
+@pytest.mark.parametrize("params", [
+    dict(dataset="spirals", n_classes="3", noise="0.2", hidden="8", epochs="15"),
+    dict(dataset="moons", noise="0.3", hidden="4", epochs="5"),
+])
+def test_errors_tab_shows_the_confusion_matrix_of_the_run(params):
+    at = open_page(optimizer="adam", lr="0.03", **params)
+    at.button(key="train").click().run()
+    assert not at.exception
+    run = at.session_state["run"]
+    k = run.data.n_classes
+    for split, X, y in (("test", run.data.X_test, run.data.y_test),
+                        ("train", run.data.X_train, run.data.y_train)):
+        if split == "train":
+            at.radio(key="errors_split").set_value("train").run()
+            assert not at.exception
+        guess = run.predict(X).argmax(1)
+        cells = chart_with(at, "true", "predicted", "count")
+        assert len(cells) == k * k and cells["count"].sum() == len(y)
+        for row in cells.itertuples():
+            t, p = (int(name.removeprefix("class ")) for name in (row.true, row.predicted))
+            assert row.count == np.sum((y == t) & (guess == p))
+        bars = chart_with(at, "class", "accuracy")
+        np.testing.assert_allclose(bars["accuracy"], [np.mean(guess[y == c] == c)
+                                                      for c in range(k)])
+        right = int(np.sum(guess == y))
+        assert right / len(y) == pytest.approx(run.history[f"{split}_acc"][-1], abs=1e-6)
+        summary = next(m.value for m in inside(at).markdown if "predicted right" in m.value)
+        assert summary.startswith(f"**{right:,} of {len(y):,} {split} points predicted right")
+    assert right < len(y)  # a few epochs leave errors to see
+
+
+def test_errors_tab_shows_predictions_and_residuals_of_a_regression():
+    at = open_page(dataset="plane", noise="0.2", hidden="8", epochs="10", optimizer="adam",
+                   lr="0.01")
+    at.button(key="train").click().run()
+    assert not at.exception
+    run = at.session_state["run"]
+    yhat = run.predict(run.data.X_test)
+    scatter = chart_with(at, "actual", "predicted", "residual")
+    np.testing.assert_allclose(scatter["actual"], run.data.y_test)
+    np.testing.assert_allclose(scatter["predicted"], yhat, rtol=1e-6)
+    summary = next(m.value for m in inside(at).markdown if "RMSE" in m.value)
+    rmse, r2 = (float(v) for v in re.findall(r"RMSE (\S+) · R² (\S+) on", summary)[0])
+    assert rmse == pytest.approx(run.history["test_rmse"][-1], rel=2e-3)
+    assert r2 == pytest.approx(run.history["test_r2"][-1], abs=1e-3)
+    assert not any("confusion" in c.value.lower() for c in inside(at).caption)

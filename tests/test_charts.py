@@ -1,8 +1,12 @@
-"""The curve specs (charts.py): data rows, thinning, scales."""
+"""The chart specs (charts.py): data rows, thinning, scales; the error charts' numbers against
+insight's and against a direct computation from run.predict."""
+
+from types import SimpleNamespace
 
 import numpy as np
 
-from playground import charts
+from playground import Config, charts, insight, train
+from playground.datasets import make_data
 
 
 def history(n):
@@ -44,3 +48,83 @@ def test_r2_below_minus_one_is_drawn_at_minus_one_but_hovers_true():
     assert first["value"] == -5.0 and first["shown"] == -1.0
     tooltip = spec["layer"][1]["encoding"]["tooltip"]
     assert any(t["field"] == "value" for t in tooltip)
+
+
+# ---- errors: the charts' data against insight's numbers and a direct computation -----------
+def _classifier():
+    return train(Config(dataset="blobs", n_classes=3, noise=0.3, hidden=(8,), epochs=4,
+                        lr=0.03, optimizer="adam", seed=1))
+
+
+def _regressor():
+    return train(Config(dataset="sine", hidden=(8,), epochs=5, lr=0.01, optimizer="adam"))
+
+
+def test_confusion_matrix_cells_count_the_test_points():
+    run = _classifier()
+    matrix, names = insight.confusion(run, "test"), insight.class_names(run.data)
+    data, spec = charts.confusion_matrix(matrix, names)
+    guess, y = run.predict(run.data.X_test).argmax(1), run.data.y_test
+    assert names == ["class 0", "class 1", "class 2"] and len(data) == 9
+    for row in data.itertuples():
+        t, p = names.index(row.true), names.index(row.predicted)
+        assert row.count == matrix[t, p] == np.sum((y == t) & (guess == p))
+        assert row.share == np.sum((y == t) & (guess == p)) / np.sum(y == t)
+        assert row.correct == (t == p)
+    assert data["count"].sum() == run.data.n_test
+    x, y_enc = spec["layer"][2]["encoding"]["x"], spec["layer"][2]["encoding"]["y"]
+    assert (x["field"], y_enc["field"]) == ("predicted", "true")  # rows = true, columns = guess
+    assert x["sort"] == y_enc["sort"] == names
+    assert spec["layer"][2]["encoding"]["text"]["field"] == "count"
+
+
+def test_class_accuracy_bars_equal_per_class_accuracy():
+    run = _classifier()
+    matrix = insight.confusion(run, "train")
+    acc = insight.per_class_accuracy(run, "train")
+    overall = np.trace(matrix) / matrix.sum()
+    data, spec = charts.class_accuracy(acc, matrix.sum(axis=1), insight.class_names(run.data),
+                                       overall)
+    guess, y = run.predict(run.data.X_train).argmax(1), run.data.y_train
+    np.testing.assert_allclose(data["accuracy"], [np.mean(guess[y == k] == k) for k in range(3)])
+    assert list(data["points"]) == [int(np.sum(y == k)) for k in range(3)]
+    assert overall == np.mean(guess == y)
+    assert abs(overall - run.history["train_acc"][-1]) < 1e-6
+    assert spec["layer"][2]["data"]["values"] == [{"overall": overall}]
+
+
+def test_predicted_vs_actual_and_residuals_equal_the_predictions():
+    run = _regressor()
+    y, yhat = insight.residuals(run, "test")
+    direct = run.predict(run.data.X_test)
+    np.testing.assert_array_equal(yhat, direct)
+    data, spec = charts.predicted_vs_actual(y, yhat)
+    np.testing.assert_array_equal(data["actual"], run.data.y_test)
+    np.testing.assert_array_equal(data["predicted"], direct)
+    np.testing.assert_allclose(data["residual"], run.data.y_test - direct)
+    rmse = np.sqrt(np.mean(data["residual"] ** 2))
+    assert abs(rmse - run.history["test_rmse"][-1]) < 1e-4 * rmse
+    line = spec["layer"][0]["data"]["values"]
+    assert [p["actual"] for p in line] == [p["predicted"] for p in line]  # the diagonal y = x
+    assert line[0]["actual"] < min(y.min(), yhat.min()) and line[1]["actual"] > max(y.max(),
+                                                                                   yhat.max())
+    res_data, res_spec = charts.residual_plot(y, yhat)
+    np.testing.assert_allclose(res_data["residual"], y - yhat)
+    np.testing.assert_array_equal(res_data["predicted"], yhat)
+    assert res_spec["layer"][1]["data"]["values"] == [{"zero": 0}]
+
+
+def test_scatter_charts_thin_large_sets_evenly():
+    y = np.arange(10_000, dtype=float)
+    data, _ = charts.residual_plot(y, y + 1)
+    assert len(data) <= charts.MAX_SCATTER + 1
+    assert data["actual"].iloc[0] == 0 and data["actual"].iloc[-1] == 9_999
+    assert np.all(data["residual"] == -1)
+
+
+def test_class_names_default_and_digits():
+    assert insight.class_names(make_data("xor", 40, 0.0, 0.5, 0)) == ["class 0", "class 1"]
+    digits = make_data("digits", 200, 0.0, 0.5, 0)
+    assert insight.class_names(digits) == [str(k) for k in range(10)]
+    uploaded = SimpleNamespace(name="csv-pets", n_classes=2, class_names=("cat", "dog"))
+    assert insight.class_names(uploaded) == ["cat", "dog"]  # the data's own labels win

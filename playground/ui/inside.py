@@ -1,7 +1,9 @@
-"""Under the hood: the network's equations, the two engines side by side, the gradient check."""
+"""Under the hood: replay, errors, learning-rate finder, equations, gradient flow, activations,
+the two engines side by side, the gradient check."""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from playground import Config, ConfigError, Data, Run, charts, insight, scratch, train
@@ -10,17 +12,20 @@ from playground.ui.sidebar import key
 
 state = st.session_state
 STATS_POINTS = 2000  # activation statistics on at most this many training points (every rerun)
+LR_KEY = 0.01  # any valid rate: the finder's result is kept per set-up with this rate in place
 
 
 def inside_ui(cfg: Config, run: Run) -> None:
     data = run.data
-    with st.expander("Under the hood: replay, learning rate, equations, gradients, activations, "
-                     "two engines"):
-        replay, finder, equations, flow, acts, engines, check = st.tabs(
-            ["Replay", "Learning-rate finder", "Equations", "Gradient flow", "Activations",
-             "PyTorch vs NumPy", "Gradient check"])
+    with st.expander("Under the hood: replay, errors, learning rate, equations, gradients, "
+                     "activations, two engines"):
+        replay, errors, finder, equations, flow, acts, engines, check = st.tabs(
+            ["Replay", "Errors", "Learning-rate finder", "Equations", "Gradient flow",
+             "Activations", "PyTorch vs NumPy", "Gradient check"])
         with replay:
             _replay(run)
+        with errors:
+            _errors(run)
         with finder:
             _lr_finder(cfg, data)
         with equations:
@@ -39,7 +44,8 @@ def inside_ui(cfg: Config, run: Run) -> None:
 def _equations(cfg: Config) -> None:
     st.caption("What the network computes for a batch X (one row per point), and how "
                "backpropagation sends the error back to every weight. n is the batch size; "
-               "⊙ multiplies element by element.")
+               "⊙ multiplies element by element. Change the layers or the activation in the "
+               "sidebar and these follow.")
     if cfg.batchnorm or cfg.dropout:
         st.caption("Batch norm and dropout layers are left out of these equations.")
     left, right = st.columns(2)
@@ -55,7 +61,9 @@ def _equations(cfg: Config) -> None:
 
 def _replay(run: Run) -> None:
     st.caption("How the model's output changed while it trained: snapshots spread evenly over the "
-               "run (at most about 60). Drag the slider, or play them as an animation.")
+               "run (at most about 60). Drag the slider or play the animation: watch when the "
+               "boundary (or curve) takes shape, and whether it later bends around single "
+               "points (overfitting).")
     frames = run.snapshots
     if run.data.dim > 2:
         st.info("Replays are for 1-D and 2-D data, where the whole output can be drawn.")
@@ -76,11 +84,66 @@ def _replay(run: Run) -> None:
                            "replay.gif", "image/gif", key="download_gif", on_click="ignore")
 
 
+def _errors(run: Run) -> None:
+    st.caption("Where the model goes wrong, point by point. On the test points by default; a "
+               "model much better on its training points than on test ones has overfitted.")
+    split = st.radio("Points", ["test", "train"], horizontal=True, key="errors_split",
+                     format_func=lambda s: f"{s} points", label_visibility="collapsed")
+    if run.task == "regression":
+        _regression_errors(run, split)
+    else:
+        _class_errors(run, split)
+
+
+def _class_errors(run: Run, split: str) -> None:
+    matrix = insight.confusion(run, split)
+    names = insight.class_names(run.data)
+    right, total = int(np.trace(matrix)), int(matrix.sum())
+    st.markdown(f"**{right:,} of {total:,} {split} points predicted right "
+                f"({right / max(total, 1):.1%})** · epoch {run.epoch:,}")
+    left, right_col = st.columns([1.2, 1], gap="medium")
+    with left:
+        st.caption("Confusion matrix: rows are the true classes, columns the model's guesses, "
+                   "each cell a count shaded by its share of the row. A good model fills the "
+                   "blue diagonal; a dark orange cell is a pair of classes it mixes up.")
+        frame, spec = charts.confusion_matrix(matrix, names)
+        st.vega_lite_chart(frame, spec, width="stretch", height=max(200, 34 * len(names) + 60))
+    with right_col:
+        st.caption("Each class's share of points predicted right; the dashed line is the "
+                   "overall accuracy. A class far below it is one the model has not learned.")
+        frame, spec = charts.class_accuracy(insight.per_class_accuracy(run, split),
+                                            matrix.sum(axis=1), names, right / max(total, 1))
+        st.vega_lite_chart(frame, spec, width="stretch", height=max(160, 30 * len(names) + 40))
+
+
+def _regression_errors(run: Run, split: str) -> None:
+    y, yhat = insight.residuals(run, split)
+    rmse = float(np.sqrt(np.mean((y - yhat) ** 2)))
+    r2 = 1 - float(np.sum((y - yhat) ** 2)) / max(float(np.sum((y - y.mean()) ** 2)), 1e-12)
+    st.markdown(f"**RMSE {rmse:.3g} · R² {r2:.3f} on {len(y):,} {split} points** · "
+                f"epoch {run.epoch:,}")
+    left, right = st.columns(2, gap="medium")
+    with left:
+        st.caption("Each point's prediction against its true target. A perfect model puts "
+                   "every point on the dashed diagonal; a flat cloud means it predicts about "
+                   "the average everywhere.")
+        frame, spec = charts.predicted_vs_actual(y, yhat)
+        st.vega_lite_chart(frame, spec, width="stretch", height=300)
+    with right:
+        st.caption("Each point's error (actual − prediction) against the prediction. Look for a "
+                   "shapeless band around zero; a curve or a funnel is a pattern the model "
+                   "misses in part of the range.")
+        frame, spec = charts.residual_plot(y, yhat)
+        st.vega_lite_chart(frame, spec, width="stretch", height=300)
+
+
 def _lr_finder(cfg: Config, data: Data) -> None:
     st.caption("A short test run from this set-up's initial weights whose learning rate grows "
                "exponentially, from 1e-5 to 10 over 200 steps. The loss first barely moves, then "
                "falls, then blows up; a good rate sits where it falls fastest (the dashed line).")
-    result = _on_click("Find a learning rate", "lr_finder", cfg, "",
+    # The range test ignores the set-up's own rate: keep its result when only that changes
+    # (as "Use learning rate" does).
+    result = _on_click("Find a learning rate", "lr_finder", cfg.replace(lr=LR_KEY), "",
                        lambda: insight.lr_finder(cfg, data=data))
     if result is None:
         return
