@@ -5,6 +5,7 @@ import torch
 
 from playground.ui import session
 from playground.ui.inside import inside_ui
+from playground.ui.lessons import lessons_ui
 from playground.ui.live import Views, train_live
 from playground.ui.sidebar import sidebar_ui
 from playground.ui.takeaway import loaded_note, takeaway_ui
@@ -26,6 +27,7 @@ st.markdown("### Watch a neural network learn")
 st.caption("Choose data and a network on the left, press **Train**, and watch the decision "
            "boundary and the loss curves change. Colours show the model's belief at every "
            "point; circles are the data (outlined: test points it never trains on).")
+lessons_ui()
 for name, problem in state.link_errors.items():
     st.warning(f"Link parameter **{name}** was ignored ({problem}); using the default.", icon="🔗")
 state.link_errors = {}
@@ -70,3 +72,5 @@ if state.training and run.epoch < state.target:
 state.training = False
 if run.status == "diverged":
     st.error(run.message, icon="💥")
+elif run.status == "early_stopped":
+    st.info(run.message, icon=":material/front_hand:")

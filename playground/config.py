@@ -102,6 +102,9 @@ class Config:
                            label="batch size")
     epochs: int = knob(200, "Training", "Passes over the training set when you press Train.",
                        lo=1, hi=10_000)
+    patience: int = knob(0, "Training", "Early stopping: stop once the test loss has not improved "
+                         "for this many epochs and put back the best epoch's weights; 0 is off.",
+                         lo=0, hi=1000, label="early-stopping patience")
     seed: int = knob(0, "Training", "Seed of the initial weights, the batch order and dropout.",
                      lo=0, hi=2**31 - 1)
     device: str = knob("auto", "Training", "Where to train: auto uses a GPU only when the network "

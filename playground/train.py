@@ -5,7 +5,9 @@ permutation followed by contiguous slices. Every epoch ends with one evaluation 
 and test sets in eval mode (so BatchNorm uses its running statistics and dropout is off); that
 is the only time results leave the device, together with each Linear layer's gradient and weight
 norms (history series `grad_norm/<i>`, `weight_norm/<i>`, see `_norms_setup`). A loss that becomes NaN or infinite stops the run
-with status "diverged", puts back the last finite weights and says what to try.
+with status "diverged", puts back the last finite weights and says what to try. With
+`config.patience` > 0, a test loss that has not improved for that many epochs stops the run with
+status "early_stopped" and puts back the weights of the best epoch (`run.best_epoch`).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ Callback = Callable[["Run"], bool | None]
 # Fields a running model can take on the fly (TF Playground lets you change the learning rate
 # mid-run); any other change means new data or a new network, so a new Run.
 LIVE_FIELDS = frozenset({"loss", "optimizer", "lr", "momentum", "weight_decay", "l1", "schedule",
-                         "step_size", "gamma", "clip", "batch_size", "epochs"})
+                         "step_size", "gamma", "clip", "batch_size", "epochs", "patience"})
 
 
 def changed_fields(old: Config, new: Config) -> list[str]:
@@ -126,6 +128,10 @@ class Run:
         self.history: dict[str, list[float]] = {k: [] for k in self._history_keys()}
         self._snapshots: Snapshots | None = None
         self._checkpoint: list[Tensor] = []
+        # The epoch with the lowest test loss so far and its weights (early stopping puts them
+        # back); `_wait_from` is where the current patience window started.
+        self.best_epoch, self._best_loss, self._best_state = 0, math.inf, self._checkpoint
+        self._wait_from = 0
         self._record(self._evaluate(), lr=config.lr)
 
     # ---- public API -------------------------------------------------------------------------
@@ -148,6 +154,8 @@ class Run:
             if not all(math.isfinite(v) for v in metrics.values()):
                 return self._diverged(metrics, lr)
             self._record(metrics, lr)
+            if self._patience_ran_out():
+                return self._early_stopped()
             if callback is not None and callback(self) is False:
                 return "stopped"
         return "finished"
@@ -169,6 +177,8 @@ class Run:
             raise ValueError(f"changing {', '.join(fixed)} needs a new Run")
         optimizer_changed = (config.optimizer, config.momentum) != (self.config.optimizer,
                                                                      self.config.momentum)
+        if config.patience != self.config.patience:
+            self._wait_from = self.epoch  # a new patience counts from now, not from the best epoch
         self._loss = resolve_loss(config.loss, self.task)
         self.config = config
         if optimizer_changed or config.engine == "numpy":
@@ -334,6 +344,10 @@ class Run:
         if self._snapshots is not None:
             self._snapshots.record(self)
         self._checkpoint = [t.clone() for t in self._state_tensors()]
+        # Strictly lower: a plateau is no improvement.
+        if metrics["test_loss"] < self._best_loss or not self._best_state:
+            self.best_epoch, self._best_loss = self.epoch, metrics["test_loss"]
+            self._best_state = self._checkpoint  # a fresh clone each epoch: safe to keep
 
     def _state_tensors(self) -> list[Tensor]:
         return [self.params.theta, *self.model.buffers()]
@@ -357,6 +371,27 @@ class Run:
             f"The weights from epoch {good}, the last finite ones, were put back. "
             f"Try {', '.join(tips[:-1]) + ' or ' + tips[-1] if len(tips) > 1 else tips[0]}.")
         return "diverged"
+
+    def _patience_ran_out(self) -> bool:
+        patience = self.config.patience
+        return bool(patience) and self.epoch - max(self.best_epoch, self._wait_from) >= patience
+
+    def _early_stopped(self) -> str:
+        """Put back the best epoch's weights; the history keeps every epoch that was trained."""
+        for live, saved in zip(self._state_tensors(), self._best_state, strict=True):
+            live.copy_(saved)
+        self._checkpoint = self._best_state  # the last finite weights are now the best ones
+        self._optimizer.reset()  # its running averages belong to the weights just discarded
+        self._wait_from = self.epoch  # going on gives a fresh window of `patience` epochs
+        best, h = self.best_epoch, self.history
+        quality = (f"test accuracy {h['test_acc'][best]:.1%}" if "test_acc" in h
+                   else f"test R² {h['test_r2'][best]:.3f}")
+        self.message = (
+            f"Early stopping after epoch {self.epoch}: the test loss has not improved for "
+            f"{self.epoch - best} epochs (patience {self.config.patience}). The weights from "
+            f"epoch {best}, the best one (test loss {self._best_loss:.4g}, {quality}), were put "
+            "back. The curves still show every epoch trained.")
+        return "early_stopped"
 
     def _tensors(self, X: np.ndarray, y: np.ndarray) -> tuple[Tensor, Tensor]:
         Xt = torch.as_tensor(X, dtype=torch.float32, device=self.device)

@@ -31,8 +31,8 @@ def test_defaults_are_pinned():
         "hidden": [4, 2], "activation": "tanh", "init": "default", "batchnorm": False,
         "dropout": 0.0, "loss": "auto", "optimizer": "sgd", "lr": 0.03, "momentum": 0.9,
         "weight_decay": 0.0, "l1": 0.0, "schedule": "none", "step_size": 50, "gamma": 0.5,
-        "clip": 0.0, "batch_size": 10, "epochs": 200, "seed": 0, "device": "auto",
-        "engine": "torch",
+        "clip": 0.0, "batch_size": 10, "epochs": 200, "patience": 0, "seed": 0,
+        "device": "auto", "engine": "torch",
     }
 
 
@@ -116,7 +116,7 @@ BAD_VALUES = {
     "activation": "softplus", "init": "orthogonal", "batchnorm": 2, "dropout": 1.0,
     "loss": "kl", "optimizer": "lbfgs", "lr": 0.0, "momentum": 1.5, "weight_decay": -0.1,
     "l1": 2.0, "schedule": "exp", "step_size": 0, "gamma": 0.0, "clip": -1.0, "batch_size": 0,
-    "epochs": 0, "seed": 1.5, "device": "tpu", "engine": "jax",
+    "epochs": 0, "patience": -1, "seed": 1.5, "device": "tpu", "engine": "jax",
 }
 
 

@@ -1,0 +1,127 @@
+"""The lesson picker: choose a guided experiment, load its set-ups, run them all and see the verdict."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from playground import Run
+from playground.lessons import LESSONS, Lesson, run_lesson
+from playground.ui.compare import remember
+from playground.ui.live import training_slot
+from playground.ui.sidebar import load_into_widgets
+
+state = st.session_state
+FREE_PLAY = ""  # the picker's first option: no lesson, the settings are the learner's own
+NUMBERS = {name: i for i, name in enumerate(LESSONS, start=1)}
+PROGRESS_S = 0.1  # redraw the progress bar at most this often while a lesson trains
+
+
+def lessons_ui() -> None:
+    """The picker and, once a lesson is chosen, its card: what to try, look for, the promise."""
+    left, right = st.columns([1.3, 2.7], vertical_alignment="bottom")
+    name = left.selectbox(
+        "Lesson", [FREE_PLAY, *LESSONS], key="lesson_pick", format_func=_option,
+        on_change=_on_pick,
+        help="Guided experiments: each one loads a set-up into the settings on the left, says "
+             "what to try and what to look for, and promises an outcome you can check.")
+    if name == FREE_PLAY:
+        right.caption("Free play: your own settings. Or pick one of nine guided lessons, from "
+                      "memorising random labels to the spiral challenge.")
+        return
+    lesson = LESSONS[name]
+    right.caption(f"Lesson {NUMBERS[name]} of {len(LESSONS)}"
+                  + (f" · built on {lesson.source}" if lesson.source else ""))
+    with st.container(border=True):
+        _card(lesson)
+
+
+def _option(name: str) -> str:
+    return "— free play —" if name == FREE_PLAY else f"{NUMBERS[name]}. {LESSONS[name].title}"
+
+
+def _card(lesson: Lesson) -> None:
+    st.markdown(f"**{lesson.title}**")
+    left, right = st.columns(2, gap="medium")
+    left.markdown(f"**Try.** {lesson.text}")
+    view = f" Open **Under the hood → {lesson.view}** below the charts." if lesson.view else ""
+    right.markdown(f"**Look for.** {lesson.look_for}{view}")
+    st.markdown(f"**Promise.** {lesson.promise}")
+    _controls(lesson)
+    if state.get("lesson_note"):
+        st.caption(state.lesson_note)
+        state.lesson_note = ""
+    verdict = state.get("lesson_verdicts", {}).get(lesson.name)
+    if verdict:
+        ok, words = verdict
+        (st.success if ok else st.warning)(
+            f"**{'Promise kept' if ok else 'Promise not kept'}.** {words}",
+            icon=":material/verified:" if ok else ":material/report:")
+        st.caption("The runs are pinned in **Compare runs** below, with their curves overlaid.")
+
+
+def _controls(lesson: Lesson) -> None:
+    labels = list(lesson.configs)
+    several = len(labels) > 1
+    cols = st.columns([2, 1, 1.6] if several else [1, 1.6, 2], vertical_alignment="bottom")
+    setup_key = f"lesson_setup_{lesson.name}"
+    if several:
+        cols[0].selectbox("Set-up", labels, key=setup_key,
+                          help="Which of the lesson's set-ups Load puts into the settings.")
+    load = cols[1] if several else cols[0]
+    load.button("Load", key="lesson_load", on_click=_on_load, args=(lesson.name,),
+                width="stretch", help="Put this set-up into the settings on the left; then press "
+                                      "Train to watch it learn.")
+    n = len(labels)
+    what = "it" if n == 1 else "both set-ups" if n == 2 else f"all {n} set-ups"
+    run_all = (cols[2] if several else cols[1]).button(
+        f"Run {what} and check", key="lesson_run_all", width="stretch", type="secondary",
+        help="Train every set-up of the lesson here, check the promise and pin the runs in "
+             "Compare runs.")
+    if run_all:
+        _run_all(lesson)
+
+
+# ---- callbacks: they run before the script, so they may set the sidebar's widgets ------------
+def _on_pick() -> None:
+    name = state.get("lesson_pick", FREE_PLAY)
+    if name != FREE_PLAY:
+        _load(LESSONS[name], next(iter(LESSONS[name].configs)))
+
+
+def _on_load(name: str) -> None:
+    lesson = LESSONS[name]
+    _load(lesson, state.get(f"lesson_setup_{name}") or next(iter(lesson.configs)))
+
+
+def _load(lesson: Lesson, label: str) -> None:
+    load_into_widgets(lesson.configs[label])
+    which = f"set-up “{label}”" if len(lesson.configs) > 1 else "its set-up"
+    state.lesson_note = (f"Loaded {which} into the settings on the left. Press **Train** to "
+                         "watch it learn.")
+
+
+# ---- running a whole lesson ------------------------------------------------------------------
+def _run_all(lesson: Lesson) -> None:
+    labels = list(lesson.configs)
+    bar = st.progress(0.0, text="Waiting for a free training slot")
+    last = 0.0
+
+    def progress(label: str, run: Run) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= PROGRESS_S:
+            done = labels.index(label) + run.epoch / run.config.epochs
+            bar.progress(min(done / len(labels), 1.0),
+                         text=f"Training “{label}”: epoch {run.epoch:,} of {run.config.epochs:,}")
+            last = now
+
+    with training_slot(st.empty()):
+        runs = run_lesson(lesson, progress)
+    bar.empty()
+    state.setdefault("lesson_verdicts", {})[lesson.name] = lesson.check(runs)
+    for label, run in runs.items():
+        # A fixed key per set-up: running the lesson again replaces its pinned runs, not adds.
+        run.ui_key = f"lesson-{lesson.name}-{labels.index(label)}"
+        remember(run, f"L{NUMBERS[lesson.name]} {label}", pinned=True)

@@ -1,0 +1,100 @@
+"""The lesson picker on the page, driven through AppTest: pick, load, run all, verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground import FIELDS, Config
+from playground.lessons import LESSONS
+from playground.ui.sidebar import key, widget_value
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def open_page(**params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    assert_ok(at)
+    return at
+
+
+def assert_ok(at: AppTest) -> None:
+    assert not at.exception, "\n\n".join(
+        f"{e.message}\n{''.join(e.stack_trace)}" for e in at.exception)
+
+
+def assert_loaded(at: AppTest, cfg: Config) -> None:
+    """The sidebar shows `cfg` and the page trains exactly that set-up."""
+    for name in FIELDS:
+        assert at.session_state[key(name)] == widget_value(cfg, name), name
+    assert at.session_state["cfg"] == cfg
+    assert at.session_state["run"].config == cfg
+
+
+def test_free_play_is_the_default():
+    at = open_page()
+    assert at.selectbox(key="lesson_pick").value == ""
+    assert "Free play" in " ".join(c.value for c in at.caption)
+    assert all(b.key != "lesson_load" for b in at.button)  # no card without a lesson
+
+
+@pytest.mark.slow
+def test_every_lesson_loads_each_of_its_set_ups():
+    at = open_page()
+    tabs = {t.label for t in at.tabs}
+    for name, lesson in LESSONS.items():
+        at.selectbox(key="lesson_pick").set_value(name).run()  # picking loads the first set-up
+        assert_ok(at)
+        first, *others = lesson.configs
+        assert_loaded(at, lesson.configs[first])
+        assert lesson.title in " ".join(m.value for m in at.markdown)
+        assert lesson.view is None or lesson.view in tabs  # the tab the lesson points to exists
+        for label in others:
+            at.selectbox(key=f"lesson_setup_{name}").set_value(label).run()
+            at.button(key="lesson_load").click().run()
+            assert_ok(at)
+            assert_loaded(at, lesson.configs[label])
+    at.selectbox(key="lesson_pick").set_value("").run()  # back to free play keeps the settings
+    assert_ok(at)
+    assert_loaded(at, list(LESSONS["spiral"].configs.values())[-1])
+
+
+def test_load_puts_back_a_lesson_set_up_after_changes():
+    at = open_page()
+    at.selectbox(key="lesson_pick").set_value("teacher").run()
+    at.number_input(key="w_epochs").set_value(3).run()
+    assert at.session_state["cfg"].epochs == 3
+    at.button(key="lesson_load").click().run()
+    assert_ok(at)
+    assert_loaded(at, LESSONS["teacher"].configs["teacher data"])
+
+
+def test_run_all_shows_the_verdict_and_pins_the_runs():
+    at = open_page()
+    at.selectbox(key="lesson_pick").set_value("vanishing-gradients").run()
+    at.button(key="lesson_run_all").click().run()
+    assert_ok(at)
+    (verdict,) = [s.value for s in at.success if "Promise kept" in s.value]
+    assert "first layer's gradient norm" in verdict
+    pinned = [r for r in at.session_state["kept_runs"] if r.pinned]
+    assert [r.label for r in pinned] == ["L7 sigmoid", "L7 ReLU"]
+    assert [r.config for r in pinned] == list(LESSONS["vanishing-gradients"].configs.values())
+    # Running the lesson again replaces its pinned runs instead of piling up copies.
+    at.button(key="lesson_run_all").click().run()
+    assert_ok(at)
+    assert len([r for r in at.session_state["kept_runs"] if r.pinned]) == 2
+
+
+def test_early_stopping_is_explained_on_the_page():
+    at = open_page(dataset="random", n_samples="200", hidden="64", activation="relu",
+                   optimizer="adam", lr="0.01", batch_size="20", epochs="50", patience="4")
+    at.button(key="train").click().run()
+    assert_ok(at)
+    run = at.session_state["run"]
+    assert run.status == "early_stopped" and run.epoch == 4
+    assert any(i.value.startswith("Early stopping after epoch 4") for i in at.info)
