@@ -54,9 +54,12 @@ def assert_no_exception(page: Page) -> None:
 # renders), the curves are Vega-Lite charts drawn as SVG.
 
 APP_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
-# The views' charts and alerts, not those of the "under the hood" expander (tested apart).
-CHART = '[data-testid="stVegaLiteChart"]:not([data-testid="stExpander"] *)'
-IMAGE = '[data-testid="stMain"] [data-testid="stImage"]:not([data-testid="stExpander"] *) img'
+# The views' charts and alerts, not those of the expanders or the network section (tested apart).
+CHART = ('[data-testid="stVegaLiteChart"]:not([data-testid="stExpander"] *)'
+         ':not(.st-key-network *)')
+IMAGE = ('[data-testid="stMain"] [data-testid="stImage"]:not([data-testid="stExpander"] *)'
+         ':not(.st-key-network *) img')
+NETWORK = '.st-key-network'
 ALERT = '[data-testid="stAlert"]:not([data-testid="stExpander"] *)'
 SKELETON = '[data-testid="stSkeleton"]'
 

@@ -21,13 +21,14 @@ class NetworkView:
         d = run.data
         self.pictures = d.box is not None and d.dim <= 2
         self.last_live = 0.0
-        st.markdown("##### The network")
-        left, right = st.columns([2.4, 1], gap="medium")
+        section = st.container(key="network")  # class st-key-network, for the browser tests
+        section.markdown("##### The network")
+        left, right = section.columns([2.4, 1], gap="medium")
         left.caption("Every line is a weight: blue positive, orange negative, thicker when "
                      "larger. " + ("Each square shows what that node outputs over the input "
                                "space (blue above 0, orange below), as the network learns. "
                                if self.pictures else "")
-                     + "Hover over a line or a node for its value.")
+                     + "Hover over a line or a node for its value (when training stops).")
         self.spec = diagram.spec(len(run.config.hidden) + 2, diagram.n_rows(run),
                                  with_pictures=self.pictures)
         self.height = diagram.height(diagram.n_rows(run))
