@@ -4,6 +4,7 @@ import streamlit as st
 import torch
 
 from playground.ui import session
+from playground.ui.compare import compare_ui
 from playground.ui.inside import inside_ui
 from playground.ui.lessons import lessons_ui
 from playground.ui.live import Views, train_live
@@ -63,6 +64,7 @@ if state.step_request:
     run.fit(1)
 views = Views(run)
 inside_ui(cfg, run)
+compare_ui(run)
 takeaway_ui(cfg, run)
 
 if state.training and run.epoch < state.target:
