@@ -176,6 +176,8 @@ def _train(args: argparse.Namespace) -> int:
     if run.status == "diverged":
         print(run.message, file=sys.stderr)
         return 1
+    if run.status == "early_stopped":
+        print(run.message, file=sys.stderr)  # the model now holds the best epoch's weights
     metrics = {"status": run.status, **run.last}
     print(json.dumps(metrics) if args.json else format_metrics(metrics))
     return 0

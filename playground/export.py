@@ -31,6 +31,7 @@ def to_script(config: Config) -> str:
     """A standalone training script for `config`; ValueError for what it cannot reproduce."""
     _check_exportable(config)
     imports = {"import math", "import numpy as np", "import torch",
+               *(["import copy"] if config.patience else []),
                "import torch.nn.functional as F", "from torch import nn"}
     body = _BODY.substitute(**_data(config, imports), **_network(config, imports),
                             **_loss(config), **_optimizer(config, imports), **_training(config))
@@ -141,8 +142,10 @@ def _settings(c: Config) -> str:
         ("momentum", c.optimizer in ("momentum", "nesterov")), ("dropout", c.dropout > 0),
         ("weight_decay", c.weight_decay > 0), ("l1", c.l1 > 0), ("clip", c.clip > 0),
         ("step_size", c.schedule != "none"), ("gamma", c.schedule != "none")) if used]
-    rows += [("BATCH_SIZE", c.batch_size, ""), ("EPOCHS", c.epochs, ""),
-             ("SEED", c.seed, "seed of the initial weights and of the batch order")]
+    rows += [("BATCH_SIZE", c.batch_size, ""), ("EPOCHS", c.epochs, "")]
+    rows += [("PATIENCE", c.patience, "early stopping: epochs without a better test loss")
+             ] if c.patience else []
+    rows += [("SEED", c.seed, "seed of the initial weights and of the batch order")]
     if c.device == "auto" and flops_per_step(c) >= AUTO_CUDA_FLOPS:
         device = '"cuda" if torch.cuda.is_available() else "cpu"  # big enough to gain from a GPU'
     else:
@@ -246,7 +249,7 @@ def evaluate():
 ''' + _section("Training: a plain PyTorch loop over shuffled mini-batches") + '''\
 batch_order = torch.Generator().manual_seed(SEED)  # the playground shuffles with this generator
 print_every = max(1, EPOCHS // 10)
-for epoch in range(1, EPOCHS + 1):
+${early_setup}for epoch in range(1, EPOCHS + 1):
 $schedule    perm = torch.randperm(n_train, generator=batch_order).to(DEVICE)  # a new order each epoch
     X_epoch, Y_epoch = X_train[perm], Y_train[perm]
     for start in range(0, n_train, BATCH_SIZE):
@@ -261,7 +264,7 @@ $clip        optimizer.step()
         raise SystemExit(f"Training diverged in epoch {epoch}: try a smaller learning rate.")
     if epoch % print_every == 0:
         print(f"epoch {epoch:5d}  " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
-
+$early
 print(f"final: epoch {epoch} " + " ".join(f"{k} {v:.6f}" for k, v in metrics.items()))
 ''')
 
@@ -402,4 +405,23 @@ def _training(c: Config) -> dict[str, str]:
         l1=when(c.l1, "        loss = loss + L1 * sum(w.abs().sum() for w in weights)  # L1 "
                       "penalty\n"),
         clip=when(c.clip, "        nn.utils.clip_grad_norm_(model.parameters(), CLIP)  # rescale "
-                          "to norm <= CLIP\n"))
+                          "to norm <= CLIP\n"),
+        early_setup=when(c.patience, _EARLY_SETUP), early=when(c.patience, _EARLY))
+
+
+# Early stopping, as the playground does it: the best epoch is the one with the lowest test loss
+# (epoch 0 included); after PATIENCE epochs without a new best, its weights are put back.
+_EARLY_SETUP = """\
+best_loss, best_epoch = evaluate()["test_loss"], 0  # early stopping: the best epoch so far
+best_state = copy.deepcopy(model.state_dict())
+"""
+_EARLY = """\
+    if metrics["test_loss"] < best_loss:
+        best_loss, best_epoch, best_state = metrics["test_loss"], epoch, copy.deepcopy(
+            model.state_dict())
+    elif epoch - best_epoch >= PATIENCE:
+        print(f"early stop in epoch {epoch}: no better test loss since epoch {best_epoch}; "
+              "its weights are put back")
+        model.load_state_dict(best_state)
+        break
+"""

@@ -146,3 +146,13 @@ def test_progress_bar_redraws_in_place_at_most_ten_times_a_second(monkeypatch):
     assert frames[0] == "epoch 1/5 [##........] loss 0.5 test_acc 0.75"
     assert [f.split()[1] for f in frames] == ["1/5", "4/5", "5/5"]  # 2, 3 within 0.1 s: skipped
     assert frames[-1].startswith("epoch 5/5 [##########]") and frames[-1].endswith("\n")
+
+
+def test_early_stop_says_which_weights_the_model_holds(capsys):
+    argv = ["train", "--dataset", "circle", "--n_samples", "120", "--noise", "0.3", "--hidden",
+            "64,64", "--activation", "relu", "--optimizer", "adam", "--lr", "0.01",
+            "--batch_size", "10", "--epochs", "60", "--patience", "5", "--quiet"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "were put back" in captured.err or "put back" in captured.err, captured.err
+    assert '"status"' not in captured.out and captured.out.startswith("final: epoch ")

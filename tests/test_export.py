@@ -75,7 +75,7 @@ def final_metrics(stdout: str) -> dict[str, float]:
 
 def assert_same_as_library(metrics: dict[str, float], config: Config, tol: float) -> None:
     history = train(config).history
-    assert metrics["epoch"] == config.epochs
+    assert metrics["epoch"] == history["epoch"][-1] <= config.epochs
     expected = {k: v[-1] for k, v in history.items()
                 if k not in ("lr", "steps", "seconds") and "_norm/" not in k}
     assert set(metrics) == set(expected)
@@ -193,3 +193,16 @@ def test_settings_the_exporter_does_not_know_are_refused(monkeypatch):
     compile(to_script(Config()), "script.py", "exec")  # at its default it changes nothing
     with pytest.raises(ValueError, match="l1"):
         to_script(Config(l1=0.01))
+
+
+def test_script_stops_early_where_the_library_does():
+    # A wide net on a small noisy set overfits: its test loss turns up within a few epochs.
+    config = Config(dataset="circle", n_samples=120, noise=0.3, hidden=(64, 64),
+                    activation="relu", optimizer="adam", lr=0.01, batch_size=10, epochs=60,
+                    patience=5)
+    run = train(config)
+    assert run.status == "early_stopped" and run.epoch < 60
+    stdout = run_in_process(to_script(config))
+    assert f"early stop in epoch {run.epoch}: no better test loss since epoch {run.best_epoch}" \
+        in stdout
+    assert_same_as_library(final_metrics(stdout), config, 1e-4)
