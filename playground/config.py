@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .datasets import DATASETS, FEATURES, n_classes_of
+from .datasets import DATASETS, FEATURES, UPLOAD_PREFIX, n_classes_of
 from .losses import LOSSES, auto_loss
 from .model import ACTIVATIONS, INITS, count_parameters, layer_sizes
 from .numpy_engine import unsupported
@@ -177,7 +177,9 @@ class Config:
                 errors[name] = "unknown parameter"
                 continue
             try:
-                values[name] = _coerce(known[name], _from_text(known[name], raw))
+                value = _from_text(known[name], raw)
+                _check_link_dataset(known[name], value)
+                values[name] = _coerce(known[name], value)
             except ValueError as e:
                 errors[name] = str(e)
         try:
@@ -238,7 +240,9 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
     """Check one field's value alone and return it in its canonical type, or raise ValueError."""
     m, bad = f.metadata, ValueError(f"{value!r} is not allowed; expected {_describe_allowed(f)}")
     if f.type == "str":
-        if not isinstance(value, str) or value not in m["choices"]:
+        # Datasets: the live registry, which uploaded files join at run time.
+        allowed = DATASETS if f.name == "dataset" else m["choices"]
+        if not isinstance(value, str) or value not in allowed:
             raise bad
         return value
     if f.type == "bool":
@@ -268,6 +272,15 @@ def _number(value: Any, kind: type, lo: float, hi: float, bad: ValueError) -> in
             raise bad
         return int(value)
     return float(value)
+
+
+def _check_link_dataset(f: dataclasses.Field, value: Any) -> None:
+    """Links name built-in datasets only: uploaded data lives in one server's memory, for the
+    session that uploaded it, and a link must mean the same thing wherever it is opened."""
+    if (f.name == "dataset" and isinstance(value, str) and value not in f.metadata["choices"]
+            and (value in DATASETS or value.startswith(UPLOAD_PREFIX))):
+        raise ValueError(f"{value!r} is data uploaded from a file, which links do not carry; "
+                         "upload the file again")
 
 
 def _from_text(f: dataclasses.Field, raw: Any) -> Any:

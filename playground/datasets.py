@@ -205,6 +205,7 @@ class DatasetSpec:
     max_samples: int | None = None
     uses_n_classes: bool = False
     noise_help: str = "ignored"
+    class_names: tuple[str, ...] = ()  # the data's own class labels (an uploaded file's)
 
 
 _FLIPS, _JIT, _TARGETS = "flips labels near the boundary", "jitters the points", "adds noise to the targets"
@@ -228,6 +229,7 @@ _SPECS = [  # (name, make, task, dim, box, title, help, **extras); this order is
     DatasetSpec("digits", _digits, "multiclass", 64, None, "Digits (8×8)", "Real handwritten digits, 8×8 pixels (64 inputs), 10 classes: small, but real data.", max_samples=1797, noise_help="adds pixel noise"),
 ]
 DATASETS: dict[str, DatasetSpec] = {s.name: s for s in _SPECS}
+UPLOAD_PREFIX = "csv-"  # names of uploaded files' datasets (playground/userdata.py adds them)
 _FIXED_CLASSES = {"teacher": 5, "steps": 3, "digits": 10}
 
 
@@ -238,7 +240,9 @@ def n_classes_of(name: str, n_classes: int) -> int:
         return 2
     if spec.task == "regression":
         return 1
-    return int(n_classes) if spec.uses_n_classes else _FIXED_CLASSES[name]
+    if spec.uses_n_classes:
+        return int(n_classes)
+    return len(spec.class_names) or _FIXED_CLASSES[name]
 
 
 # --- Feature maps -----------------------------------------------------------------------------
@@ -282,6 +286,7 @@ class Data:
     mean: np.ndarray
     std: np.ndarray
     box: tuple[float, ...] | None
+    class_names: tuple[str, ...] = ()  # the labels of classes 0, 1, ... when the data has them
 
     @property
     def dim(self) -> int:
@@ -351,7 +356,7 @@ def make_data(name: str, n_samples: int, noise: float, test_fraction: float, see
     std = F.std(axis=0) if standardize else np.ones(F.shape[1])
     std = np.where(std > 1e-12, std, 1.0)  # constant features (e.g. blank digit pixels)
     return Data(name, spec.task, n_classes_of(name, n_classes), X[:n_train], y[:n_train],
-                X[n_train:], y[n_train:], features, mean, std, spec.box)
+                X[n_train:], y[n_train:], features, mean, std, spec.box, spec.class_names)
 
 
 def grid(box: tuple[float, ...], resolution: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:

@@ -6,11 +6,27 @@ from typing import Any
 
 import streamlit as st
 
-from playground import DATASETS, FEATURES, FIELDS, GROUPS, LOSSES, Config
+from playground import DATASETS, FEATURES, FIELDS, GROUPS, LOSSES, Config, userdata
+from playground.datasets import UPLOAD_PREFIX, DatasetSpec
 
+MY_DATASETS = "my_datasets"  # session state: this session's uploads, name -> DatasetSpec
 LR_STEPS = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 PENALTY_STEPS = (0.0, 1e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
-LABELS = {"dataset": lambda name: DATASETS[name].title, "features": lambda k: FEATURES[k].label}
+
+
+def my_datasets() -> dict[str, DatasetSpec]:
+    """This session's uploaded datasets, oldest first (ui/upload.py adds them)."""
+    return st.session_state.setdefault(MY_DATASETS, {})
+
+
+def _dataset_spec(name: str) -> DatasetSpec:
+    # The session's own spec: the shared registry may hold another upload of the same bytes
+    # under another file name.
+    return my_datasets().get(name) or DATASETS[name]
+
+
+LABELS = {"dataset": lambda name: _dataset_spec(name).title,
+          "features": lambda k: FEATURES[k].label}
 
 
 def key(name: str) -> str:
@@ -33,6 +49,7 @@ def load_into_widgets(cfg: Config) -> None:
 def _shown(name: str, values: dict[str, Any]) -> bool:
     spec = DATASETS[values.get("dataset", "circle")]
     return {
+        "noise": not spec.name.startswith(UPLOAD_PREFIX),  # a file's rows are what they are
         "n_classes": spec.uses_n_classes,
         "features": spec.dim == 2,
         "momentum": values.get("optimizer") in ("momentum", "nesterov"),
@@ -63,6 +80,8 @@ def _draw(name: str, values: dict[str, Any]) -> Any:
     if name == "hidden":
         return st.text_input("Neurons per hidden layer", key=k, help=help_text,
                              placeholder="none: a linear model")
+    if name == "dataset":
+        return _dataset_select(label, help_text)
     if meta["choices"] and f.type == "str":
         fmt = LABELS.get(name, str)
         return st.selectbox(label, meta["choices"], key=k, help=help_text, format_func=fmt)
@@ -86,8 +105,27 @@ def _draw(name: str, values: dict[str, Any]) -> Any:
     return st.number_input(label, int(meta["lo"]), hi, key=k, help=help_text, step=1)
 
 
+def _dataset_select(label: str, help_text: str) -> str:
+    """The built-in datasets, then this session's uploads (never another session's)."""
+    k, options = key("dataset"), [*FIELDS["dataset"].metadata["choices"], *my_datasets()]
+    if st.session_state.get(k) not in options:  # e.g. a set-up file naming someone's upload
+        st.session_state[k] = options[0]
+    return st.selectbox(label, options, key=k, format_func=LABELS["dataset"],
+                        help=help_text + " Or bring your own CSV file: see 'Bring your own "
+                        "data' below the charts.")
+
+
+def _dataset_caption(name: str) -> str:
+    if name in my_datasets():
+        return (_dataset_spec(name).help + " Your data stays in this browser session: share "
+                "links do not carry it.")
+    return DATASETS[name].help
+
+
 def sidebar_ui(cfg: Config) -> dict[str, Any]:
     """Draw every knob, grouped; return the values (hidden knobs keep the current config's)."""
+    for spec in my_datasets().values():
+        userdata.register(spec)  # the registry is shared and bounded: keep ours in it
     values: dict[str, Any] = {}
     for group in GROUPS:
         with st.sidebar.expander(group, expanded=True):
@@ -97,7 +135,7 @@ def sidebar_ui(cfg: Config) -> dict[str, Any]:
                 if _shown(name, values):
                     values[name] = _draw(name, values)
                     if name == "dataset":
-                        st.caption(DATASETS[values[name]].help)
+                        st.caption(_dataset_caption(values[name]))
                 else:
                     values[name] = widget_value(cfg, name)
     return values

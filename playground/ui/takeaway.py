@@ -9,14 +9,17 @@ import streamlit as st
 import torch
 
 from playground import Config, ConfigError, Run
+from playground.datasets import UPLOAD_PREFIX
 from playground.export import to_script
-from playground.ui.sidebar import load_into_widgets
+from playground.ui.sidebar import load_into_widgets, my_datasets
+from playground.ui.upload import upload_ui
 
 state = st.session_state
 MAX_CONFIG_BYTES = 20_000  # a Config's JSON is well under 2 KB
 
 
 def takeaway_ui(cfg: Config, run: Run) -> None:
+    upload_ui()  # bringing data in sits beside taking things away
     with st.expander("Save, load and take away"):
         left, right = st.columns(2)
         with left:
@@ -47,10 +50,17 @@ def _on_upload() -> None:
         if len(raw) > MAX_CONFIG_BYTES:
             raise ConfigError({"file": f"{len(raw):,} bytes is too large for a set-up"})
         cfg = Config.from_json(raw.decode("utf-8", errors="strict"))
+        if cfg.dataset.startswith(UPLOAD_PREFIX) and cfg.dataset not in my_datasets():
+            raise ConfigError({"dataset": f"'{cfg.dataset}' is not loaded here"})
     except UnicodeDecodeError:
         state.upload_error = "Nothing was changed: that file is not text, so not a saved set-up."
         return
     except ConfigError as e:
+        if f"'{UPLOAD_PREFIX}" in e.errors.get("dataset", ""):  # an upload unknown here
+            state.upload_error = ("Nothing was changed: this set-up trains on data uploaded from "
+                                  "a file, which set-up files do not carry. Upload that file "
+                                  "under 'Bring your own data' first, then load the set-up.")
+            return
         problems = "; ".join(f"{k}: {v}" for k, v in e.errors.items())
         state.upload_error = f"Nothing was changed. The file has problems: {problems}"
         return
@@ -71,6 +81,10 @@ def _code(cfg: Config) -> None:
                      help="A standalone PyTorch script that rebuilds this data and network and "
                           "trains it to the same numbers."):
         return  # generating the script takes ~25 ms: only when asked, not on every rerun
+    if cfg.dataset.startswith(UPLOAD_PREFIX):
+        st.caption("No standalone script for your own data: the script rebuilds its data from "
+                   "the playground's generators, and a file is not one of them.")
+        return
     try:
         script = to_script(cfg)
     except ValueError as e:
