@@ -3,6 +3,7 @@
 import streamlit as st
 import torch
 
+from playground.datasets import UPLOAD_PREFIX
 from playground.ui import session
 from playground.ui.compare import compare_ui
 from playground.ui.inside import inside_ui
@@ -54,6 +55,9 @@ buttons[4].button("New data", on_click=session.on_new_data, key="new_data",
                   use_container_width=True, help="Draw a new sample of the dataset.")
 with buttons[5].popover("Share this set-up", use_container_width=True):
     st.caption("The link holds every setting; whoever opens it gets this data and network.")
+    if cfg.dataset.startswith(UPLOAD_PREFIX):
+        st.warning("Your uploaded data is not in the link: whoever opens it gets the default "
+                   "data and must upload the file themselves.")
     st.code(session.share_link(cfg), language=None, wrap_lines=True)
 
 note = st.empty()

@@ -158,6 +158,18 @@ class Config:
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
+    def with_text(self, name: str, raw: str) -> Config:
+        """This config with field `name` set from text in the URL syntax ("0.1", "8,8", "relu");
+        ConfigError naming the field if the text or the result is not valid."""
+        f = next((f for f in fields(self) if f.name == name), None)
+        if f is None:
+            raise ConfigError({name: "unknown parameter"})
+        try:
+            value = _coerce(f, _from_text(f, raw))
+        except ValueError as e:
+            raise ConfigError({name: str(e)}) from None
+        return self.replace(**{name: value})
+
     # URLs and JSON
     @classmethod
     def from_query(cls, params: dict[str, Any]) -> Config:

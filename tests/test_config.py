@@ -261,3 +261,17 @@ def test_numpy_engine_names_what_it_lacks_and_suggests_torch():
     assert Config(engine="numpy", activation="relu", optimizer="adam").engine == "numpy"
     with pytest.raises(ConfigError, match="CPU only"):
         Config(engine="numpy", device="cuda")
+
+
+def test_with_text_sets_one_field_from_url_syntax():
+    base = Config(dataset="xor")
+    assert base.with_text("lr", "0.3") == base.replace(lr=0.3)
+    assert base.with_text("hidden", "8,8").hidden == (8, 8)
+    with pytest.raises(ConfigError) as bad:
+        base.with_text("lr", "fast")
+    assert list(bad.value.errors) == ["lr"]
+    with pytest.raises(ConfigError) as unknown:
+        base.with_text("colour", "red")
+    assert unknown.value.errors == {"colour": "unknown parameter"}
+    with pytest.raises(ConfigError):  # fine alone, not for this dataset (1,797 digits)
+        Config(dataset="digits", n_samples=500).with_text("n_samples", "5000")

@@ -198,7 +198,7 @@ def _ab_ui(run: Run) -> None:
     if not go:
         return
     try:
-        b = Config.from_query({**cfg.to_query(full=True), knob: value})
+        b = cfg.with_text(knob, value)
     except ConfigError as e:
         st.error("B is not a valid set-up: " + "; ".join(e.errors.values()))
         return
