@@ -8,7 +8,8 @@ import torch
 
 from playground import OPTIMIZERS, Config, ConfigError, load_data, train
 from playground.config import MAX_STEPS
-from playground.sweep import MAX_MODELS, STACKED_OPTIMIZERS, SWEEP_KNOBS, sweep
+from playground.stacked import STACKED_OPTIMIZERS
+from playground.sweep import MAX_MODELS, SWEEP_KNOBS, sweep
 
 # Small and quick: 150 training points, so batch 32 leaves a remainder batch of 22.
 BASE = Config(dataset="moons", n_samples=200, noise=0.2, test_fraction=0.25, hidden=(8, 8),
