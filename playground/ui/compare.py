@@ -102,7 +102,7 @@ def _table(records: list[RunRecord]) -> None:
         disabled=[c for c in table.columns if c not in ("show", "pin", "run")],
         column_config={
             "show": st.column_config.CheckboxColumn("show", help="Overlay this run's curves."),
-            "pin": st.column_config.CheckboxColumn("📌", help="Pinned runs are never dropped."),
+            "pin": st.column_config.CheckboxColumn("pin", help="Pinned runs are never dropped."),
             "run": st.column_config.TextColumn("run", width="large"),
             metric: st.column_config.NumberColumn(
                 format="percent" if "accuracy" in metric else "%.3f"),
