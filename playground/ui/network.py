@@ -10,7 +10,7 @@ from playground import Run, diagram, raster
 
 BIG = 90  # grid points per axis of the large picture
 NODE_CAPTION = "What it outputs"
-LIVE_FRAME_S = 0.3  # while training, redraw this section at most this often (it costs ~20 ms)
+LIVE_FRAME_S = 0.3  # while training, redraw one of this section's two parts at most this often
 
 
 class NetworkView:
@@ -20,7 +20,7 @@ class NetworkView:
         self._put = put  # Views._put: create on the first draw, replace in place afterwards
         d = run.data
         self.pictures = d.box is not None and d.dim <= 2
-        self.last_live = 0.0
+        self.last_live, self.turn = 0.0, False
         section = st.container(key="network")  # class st-key-network, for the browser tests
         section.markdown("##### The network")
         left, right = section.columns([2.4, 1], gap="medium")
@@ -40,32 +40,37 @@ class NetworkView:
 
     def draw(self, run: Run, live: bool = False) -> None:
         """Live (while training): a picture of the diagram, since the interactive chart would
-        reload every node picture at every frame and blank; at rest: the chart, with hover."""
+        reload every node picture at every frame and blank; at rest: the chart, with hover.
+        While training, the diagram and the large picture take turns, one every LIVE_FRAME_S."""
         now = time.perf_counter()
         if live and now - self.last_live < LIVE_FRAME_S:
             return
         self.last_live = now if live else 0.0
-        if live:
+        self.turn = not self.turn if live else True
+        if not live:
+            tables = diagram.diagram(run, urls=self.pictures)
+            self._put("diagram", self.areas["diagram"], "vega_lite_chart",
+                      spec={**self.spec, "datasets": tables}, width="stretch",
+                      height=self.height)
+        elif self.turn or self.node is None:
             tables = diagram.diagram(run, urls=False)
             pixels = diagram.pictures(run) if self.pictures else None
             picture = diagram.image(tables, pixels, len(run.config.hidden) + 2,
                                     diagram.n_rows(run))
             self._put("diagram", self.areas["diagram"], "image", raster.png_bytes(picture),
                       width="stretch", output_format="PNG")
-        else:
-            tables = diagram.diagram(run, urls=self.pictures)
-            self._put("diagram", self.areas["diagram"], "vega_lite_chart",
-                      spec={**self.spec, "datasets": tables}, width="stretch",
-                      height=self.height)
+            return
         if self.node is not None:
-            layer, unit, name = self.node
-            d = run.data
-            values = diagram.node_grid(run, layer, unit, BIG if d.dim == 2 else 200)
-            image = raster.node_image(d.box, values, d.X_train, d.y_train, task=run.task,
-                                      title=name)
-            self._put("node", self.areas["node"], "image", raster.png_bytes(image),
-                      width="stretch", output_format="PNG",
-                      caption=f"{NODE_CAPTION} at each point of the input space: {name}")
+            self._draw_node(run)
+
+    def _draw_node(self, run: Run) -> None:
+        layer, unit, name = self.node
+        d = run.data
+        values = diagram.node_grid(run, layer, unit, BIG if d.dim == 2 else 200)
+        image = raster.node_image(d.box, values, d.X_train, d.y_train, task=run.task, title=name)
+        self._put("node", self.areas["node"], "image", raster.png_bytes(image), width="stretch",
+                  output_format="PNG",
+                  caption=f"{NODE_CAPTION} at each point of the input space: {name}")
 
 
 def _choose_node(run: Run, col) -> tuple[int, int, str]:
