@@ -10,6 +10,7 @@ from playground.ui.inside import inside_ui
 from playground.ui.lessons import lessons_ui
 from playground.ui.live import Views, train_live
 from playground.ui.sidebar import sidebar_ui
+from playground.ui.sweep import sweep_ui
 from playground.ui.takeaway import loaded_note, takeaway_ui
 
 torch.set_num_threads(1)  # many small trainings share two cores; see GUIDE §4 and train.py
@@ -69,6 +70,7 @@ if state.step_request:
 views = Views(run)
 inside_ui(cfg, run)
 compare_ui(run)
+sweep_ui(cfg, run)
 takeaway_ui(cfg, run)
 
 if state.training and run.epoch < state.target:

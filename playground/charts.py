@@ -247,3 +247,115 @@ def residual_plot(y: np.ndarray, yhat: np.ndarray) -> tuple[pd.DataFrame, dict]:
          "encoding": {"y": {"field": "zero", "type": "quantitative"}}},
     ]}
     return data, spec
+
+
+# ---- sweeps: the final test metric over a grid of one or two knobs ---------------------------
+LOG_KNOBS = ("lr", "weight_decay", "l1")  # knobs whose values are usually spread by factors
+
+
+def value_label(value) -> str:
+    """A knob value as the axis shows it: 0.003, 32, relu."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _sweep_rows(summary: pd.DataFrame, axes: dict[str, list], percent: bool,
+                lower_better: bool) -> pd.DataFrame:
+    """summary's rows with each knob's value as text, the cell text and the ±std ends."""
+    data = summary.copy()
+    for name in axes:
+        data[f"{name}_label"] = [value_label(v) for v in data[name]]
+    show = (lambda v: f"{100 * v:.1f}%") if percent else (lambda v: f"{v:.3g}")
+    spread = (lambda v: f"{100 * v:.1f}") if percent else (lambda v: f"{v:.2g}")
+    data["text"] = ["–" if pd.isna(m) else show(m) if pd.isna(s) else f"{show(m)} ± {spread(s)}"
+                    for m, s in zip(data["mean"], data["std"])]
+    std = data["std"].fillna(0.0)
+    data["low"], data["high"] = data["mean"] - std, data["mean"] + std
+    if percent:  # an accuracy's ±std bar stops at 0% and 100%
+        data["low"], data["high"] = data["low"].clip(0, 1), data["high"].clip(0, 1)
+    # Dark cells (the better end of the colour ramp) get white text.
+    lo, hi = data["mean"].min(), data["mean"].max()
+    share = (data["mean"] - lo) / (hi - lo) if hi > lo else pd.Series(1.0, index=data.index)
+    data["dark"] = (1 - share if lower_better else share) > 0.55
+    return data
+
+
+def _sweep_tooltip(axes: dict[str, list], titles: dict[str, str], fmt: str) -> list[dict]:
+    return ([{"field": f"{n}_label", "title": titles.get(n, n)} for n in axes]
+            + [{"field": f, "type": "quantitative", "format": fmt, "title": t}
+               for f, t in (("mean", "mean over seeds"), ("std", "std over seeds"),
+                            ("min", "lowest seed"), ("max", "highest seed"))]
+            + [{"field": "n", "type": "quantitative", "title": "seeds"}])
+
+
+def sweep_chart(summary: pd.DataFrame, axes: dict[str, list], metric_label: str, *,
+                percent: bool = False, lower_better: bool = False,
+                titles: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict]:
+    """A sweep's summary (one row per grid point: the knobs, mean, std, min, max, n): two knobs
+    as a heatmap (first knob down, second across, each cell "mean ± std"), one knob as the mean
+    against the knob with the min-max range and ±1 std as bars. Knob values keep their given
+    order; lr-like knobs with positive values get a log axis."""
+    titles = titles or {}
+    data = _sweep_rows(summary, axes, percent, lower_better)
+    fmt = ".1%" if percent else ".4~g"
+    tooltip = _sweep_tooltip(axes, titles, fmt)
+    if len(axes) == 2:
+        return data, _heatmap(list(axes), axes, metric_label, lower_better, titles, tooltip)
+    return data, _error_bars(next(iter(axes)), axes, metric_label, percent, titles, tooltip)
+
+
+def _heatmap(names: list[str], axes: dict[str, list], metric_label: str, lower_better: bool,
+             titles: dict[str, str], tooltip: list[dict]) -> dict:
+    down, across = names
+    axis = {"labelAngle": 0, "labelLimit": 120}
+    encoding = {
+        "x": {"field": f"{across}_label", "type": "nominal", "title": titles.get(across, across),
+              "sort": [value_label(v) for v in axes[across]], "axis": {**axis, "orient": "top"}},
+        "y": {"field": f"{down}_label", "type": "nominal", "title": titles.get(down, down),
+              "sort": [value_label(v) for v in axes[down]], "axis": axis},
+        "tooltip": tooltip}
+    colour = {"field": "mean", "type": "quantitative", "title": metric_label,
+              "scale": {"scheme": "blues", "reverse": lower_better},
+              "legend": None}  # every cell says its value
+    return {"layer": [
+        {"mark": {"type": "rect", "stroke": "#ffffff", "strokeWidth": 2},
+         "encoding": {**encoding, "color": colour}},
+        {"mark": {"type": "text", "fontSize": 13},
+         "encoding": {**encoding, "text": {"field": "text"},
+                      "color": {"condition": {"test": "datum.dark", "value": "#ffffff"},
+                                "value": "#222222"}}},
+    ]}
+
+
+def _error_bars(name: str, axes: dict[str, list], metric_label: str, percent: bool,
+                titles: dict[str, str], tooltip: list[dict]) -> dict:
+    values = axes[name]
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    title = titles.get(name, name)
+    if numeric and name in LOG_KNOBS and min(values) > 0:
+        lo, hi = min(values), max(values)  # the ends half a step (of 3x) inside the frame
+        x = {"field": name, "type": "quantitative", "title": title,
+             "scale": {"type": "log", "domain": [lo / 1.7, hi * 1.7], "nice": False},
+             "axis": {"format": "~g", "values": list(values)}}
+    else:  # evenly spaced in the given order: categories, or a handful of numbers
+        x = {"field": f"{name}_label", "type": "ordinal" if numeric else "nominal",
+             "title": title, "sort": [value_label(v) for v in values],
+             "axis": {"labelAngle": 0}}
+    y_axis = {"format": ".0%" if percent else "~g", "minExtent": 44}
+
+    def y(field: str) -> dict:
+        return {"field": field, "type": "quantitative", "title": metric_label,
+                "scale": {"zero": False}, "axis": y_axis}
+
+    layers = [
+        {"mark": {"type": "rule", "color": TRAIN, "strokeWidth": 2},  # lowest to highest seed
+         "encoding": {"x": x, "y": y("min"), "y2": {"field": "max"}}},
+        {"mark": {"type": "rule", "color": TRAIN, "strokeWidth": 14, "opacity": 0.25},  # ±1 std
+         "encoding": {"x": x, "y": y("low"), "y2": {"field": "high"}}},
+        {"mark": {"type": "point", "filled": True, "size": 90, "color": TEST},
+         "encoding": {"x": x, "y": y("mean"), "tooltip": tooltip}},
+    ]
+    if numeric:  # a line between neighbours means something only along a numeric knob
+        layers.insert(2, {"mark": {"type": "line", "color": TEST, "strokeWidth": 1.5,
+                                   "strokeDash": [4, 3]},
+                          "encoding": {"x": x, "y": y("mean")}})
+    return {"layer": layers}

@@ -165,6 +165,15 @@ def sweep(base: Config, axes: dict[str, list], seeds: int | list[int] = 3,
     sweep (`result.complete` is then False). `data` overrides the data of every config.
     """
     start = time.perf_counter()
+    result = prepare(base, axes, seeds)
+    _train_all(result, _Progress(callback, sum(c.epochs for c in result.configs)), data)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def prepare(base: Config, axes: dict[str, list], seeds: int | list[int] = 3) -> SweepResult:
+    """The sweep checked and laid out (configs, stacks, fallbacks) but not trained: every model
+    "not run". Raises the ConfigError sweep() would, so a page can refuse before training."""
     axes = _check_axes(axes)
     seed_list = _check_seeds(base, seeds, math.prod(len(v) for v in axes.values()))
     grid = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
@@ -173,8 +182,6 @@ def sweep(base: Config, axes: dict[str, list], seeds: int | list[int] = 3,
     result = SweepResult(base, axes, seed_list, configs, [p for p in grid for _ in seed_list])
     stacks, result.fallback = _plan(configs)
     result.stacks = list(stacks.values())
-    _train_all(result, _Progress(callback, sum(c.epochs for c in configs)), data)
-    result.seconds = time.perf_counter() - start
     return result
 
 

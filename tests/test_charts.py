@@ -4,9 +4,11 @@ insight's and against a direct computation from run.predict."""
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 
 from playground import Config, charts, insight, train
 from playground.datasets import make_data
+from playground.sweep import sweep
 
 
 def history(n):
@@ -128,3 +130,67 @@ def test_class_names_default_and_digits():
     assert insight.class_names(digits) == [str(k) for k in range(10)]
     uploaded = SimpleNamespace(name="csv-pets", n_classes=2, class_names=("cat", "dog"))
     assert insight.class_names(uploaded) == ["cat", "dog"]  # the data's own labels win
+
+
+# ---- sweeps: the chart's numbers are SweepResult.summary's ---------------------------------
+def _sweep(axes, seeds=2):
+    base = Config(dataset="xor", n_samples=120, hidden=(4,), epochs=5, optimizer="adam")
+    return sweep(base, axes, seeds=seeds)
+
+
+def _same_numbers(data, summary, axes):
+    for name in axes:
+        assert data[name].tolist() == summary[name].tolist()
+    for column in ("mean", "std", "min", "max", "n"):
+        np.testing.assert_allclose(data[column], summary[column], equal_nan=True)
+
+
+def test_sweep_heatmap_cells_follow_the_given_order_and_say_mean_and_spread():
+    result = _sweep({"width": [8, 2, 4], "lr": [0.1, 0.01]})
+    summary = result.summary()
+    data, spec = charts.sweep_chart(summary, result.axes, "test accuracy", percent=True)
+    _same_numbers(data, summary, result.axes)
+    rect, text = spec["layer"]
+    assert rect["mark"]["type"] == "rect"
+    assert rect["encoding"]["y"]["sort"] == ["8", "2", "4"]  # first knob down, as given
+    assert rect["encoding"]["x"]["sort"] == ["0.1", "0.01"]
+    assert rect["encoding"]["color"]["field"] == "mean"
+    first = data.iloc[0]
+    assert first["text"] == f"{100 * first['mean']:.1f}% ± {100 * first['std']:.1f}"
+    tips = {t["field"] for t in rect["encoding"]["tooltip"]}
+    assert {"mean", "std", "min", "max", "n"} <= tips
+
+
+def test_sweep_heatmap_darkest_cell_is_the_best_and_loss_reverses_the_ramp():
+    summary = pd.DataFrame({"a": [1, 1, 2, 2], "b": ["x", "y", "x", "y"],
+                            "mean": [0.1, 0.2, 0.3, 0.9], "std": [0.0, 0.1, np.nan, 0.1],
+                            "min": [0.1, 0.1, 0.3, 0.8], "max": [0.1, 0.3, 0.3, 1.0],
+                            "n": [2, 2, 1, 2]})
+    axes = {"a": [1, 2], "b": ["x", "y"]}
+    data, spec = charts.sweep_chart(summary, axes, "test loss", lower_better=True)
+    assert data["dark"].tolist() == [True, True, True, False]
+    assert spec["layer"][0]["encoding"]["color"]["scale"]["reverse"] is True
+    assert data["text"].tolist()[2] == "0.3"  # one seed: no spread
+
+
+def test_sweep_of_one_knob_draws_means_with_spreads_on_a_log_lr_axis():
+    result = _sweep({"lr": [0.003, 0.03, 0.3]}, seeds=3)
+    summary = result.summary()
+    data, spec = charts.sweep_chart(summary, result.axes, "test accuracy", percent=True)
+    _same_numbers(data, summary, result.axes)
+    mean, std = summary["mean"], summary["std"]
+    np.testing.assert_allclose(data["low"], (mean - std).clip(0, 1))
+    np.testing.assert_allclose(data["high"], (mean + std).clip(0, 1))
+    spread, band, line, point = spec["layer"]
+    assert spread["encoding"]["y"]["field"] == "min" and spread["encoding"]["y2"]["field"] == "max"
+    assert point["encoding"]["x"]["scale"]["type"] == "log"
+    assert line["mark"]["type"] == "line"
+
+
+def test_sweep_of_a_category_is_nominal_in_the_given_order_without_a_line():
+    result = _sweep({"activation": ["tanh", "relu", "sigmoid"]}, seeds=1)
+    data, spec = charts.sweep_chart(result.summary(), result.axes, "test accuracy", percent=True)
+    x = spec["layer"][0]["encoding"]["x"]
+    assert x["type"] == "nominal" and x["sort"] == ["tanh", "relu", "sigmoid"]
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "rule", "point"]
+    assert data["std"].isna().all()  # one seed

@@ -1,0 +1,66 @@
+"""The sweep panel in real headless Chromium: open it, run a small two-knob sweep, see the
+heatmap (Vega's SVG rect marks, one per grid point) and use the best point."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, expect
+
+from browser_utils import (
+    TIMEOUT_MS,
+    assert_no_exception,
+    button,
+    open_page,
+    wait_for_idle,
+    widget_input,
+)
+
+PANEL = ".st-key-sweep_panel"
+CELLS = f"{PANEL} [data-testid='stVegaLiteChart'] svg .mark-rect.role-mark path"
+
+
+def choose(page: Page, key: str, option: str) -> None:
+    """Pick `option` in a keyed selectbox. Its list opens on a click or on ArrowDown, and a key
+    press can arrive while a click's opening is under way (closing it): try until it shows."""
+    box, item = widget_input(page, key), page.get_by_role("option", name=option, exact=True)
+    for _ in range(4):
+        box.click()
+        if not item.is_visible():
+            box.press("ArrowDown")
+        try:
+            item.click(timeout=3_000)
+            return
+        except PlaywrightError:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"could not choose {option!r} in {key}")
+
+
+def test_a_two_knob_sweep_draws_a_heatmap_and_its_best_can_be_used(app_server, page,
+                                                                    screenshot_dir):
+    open_page(page, f"{app_server}/?dataset=xor&hidden=4&epochs=40&n_samples=300")
+    page.locator(f"{PANEL} summary").click()
+    expect(widget_input(page, "sweep_knob2")).to_be_visible()
+    wait_for_idle(page)
+    choose(page, "sweep_knob2", "Width")
+    wait_for_idle(page)
+    values = widget_input(page, "sweep_values_width")
+    values.fill("2, 4, 8")
+    values.press("Enter")
+    wait_for_idle(page)
+    expect(page.locator(PANEL)).to_contain_text("36 models")  # 4 rates x 3 widths x 3 seeds
+    button(page, "sweep_run").click()
+    page.wait_for_function(f"document.querySelectorAll(`{CELLS}`).length === 12",
+                           timeout=TIMEOUT_MS)
+    wait_for_idle(page)
+    expect(page.locator(PANEL)).to_contain_text("best: learning rate")
+    expect(page.locator(PANEL)).to_contain_text("36 models in")
+    assert_no_exception(page)
+    page.set_viewport_size({"width": 1400, "height": 2000})  # the whole panel drawn at once
+    wait_for_idle(page)
+    page.locator(PANEL).screenshot(path=screenshot_dir / "sweep.png")
+    button(page, "sweep_use_best").click()
+    wait_for_idle(page)
+    hidden = widget_input(page, "w_hidden").input_value()
+    assert hidden in ("2", "4", "8")
+    assert f"hidden={hidden}" in page.url
+    assert_no_exception(page)
