@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_options(train)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--out", metavar="DIR", help="save history.csv, config.json, weights.pt "
-                       "(the model's state_dict) and script.py (a standalone script) there")
+                       "(the model's state_dict), the figures model.png, loss.png and "
+                       "accuracy.png (r2.png) and script.py (a standalone script) there")
     train.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     train.set_defaults(run=_train)
     export = commands.add_parser("export", help="print a standalone PyTorch training script",
@@ -137,8 +138,25 @@ class Progress:
             self.stream.flush()
 
 
+def save_figures(run, out: Path) -> list[str]:
+    """model.png (the boundary, function or projection), loss.png and accuracy.png (or r2.png)."""
+    from .figures import curves_image, main_view, metric_series
+
+    series, name = metric_series(run.task)
+    figures = {
+        "model.png": main_view(run),
+        "loss.png": curves_image(run.history, {"train_loss": "train loss",
+                                               "test_loss": "test loss"}, ylabel="loss"),
+        f"{'r2' if run.task == 'regression' else 'accuracy'}.png": curves_image(
+            run.history, series, ylabel=name)}
+    for filename, image in figures.items():
+        image.save(out / filename)
+    return list(figures)
+
+
 def save_run(run, out: Path) -> list[str]:
-    """Write history.csv, config.json, weights.pt and script.py into `out`; returns the names."""
+    """Write history.csv, config.json, weights.pt, the figures and script.py into `out`; returns
+    the names."""
     import torch
 
     from .export import to_script
@@ -152,7 +170,7 @@ def save_run(run, out: Path) -> list[str]:
     # Own copies on the CPU: the live parameters are views into one flat tensor.
     state = {k: v.detach().cpu().clone() for k, v in run.model.state_dict().items()}
     torch.save(state, out / "weights.pt")
-    written = ["history.csv", "config.json", "weights.pt"]
+    written = ["history.csv", "config.json", "weights.pt", *save_figures(run, out)]
     try:
         (out / "script.py").write_text(to_script(run.config))
         written.append("script.py")

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from app_utils import assert_ok, click, open_page
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -32,8 +32,6 @@ from playground.datasets import grid
 from playground.ui.live import GRID
 from playground.ui.network import NODE_CAPTION
 
-# AppTest resolves relative paths against this file, not the working directory.
-APP = Path(__file__).resolve().parent.parent / "app.py"
 # TF Playground's orange and blue: classes 0 and 1 (points in full colour, backgrounds faded).
 ORANGE, BLUE = np.array([245, 147, 34]), np.array([8, 119, 189])
 DIGITS_CAPTION = "Test digits the model gets wrong"  # how the caption starts
@@ -57,25 +55,10 @@ def record_media(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-def open_page(**params: str) -> AppTest:
-    """A new session opened with the link `?k=v&...`, after its first script run."""
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    assert_ok(at)
-    return at
 
 
-def assert_ok(at: AppTest) -> None:
-    assert not at.exception, "\n\n".join(
-        f"{e.message}\n{''.join(e.stack_trace)}" for e in at.exception)
 
 
-def click(at: AppTest, key: str) -> AppTest:
-    at.button(key=key).click().run()
-    assert_ok(at)
-    return at
 
 
 def metrics(at: AppTest) -> dict[str, str]:

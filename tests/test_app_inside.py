@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from app_utils import open_page
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from playground import Config
 from playground.equations import backward_equations, forward_equations
-
-APP = Path(__file__).resolve().parent.parent / "app.py"
-
-
-def open_page(**params: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def metric_values(at: AppTest) -> dict[str, str]:

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from app_utils import assert_ok, open_page
 from streamlit.testing.v1 import AppTest
 
 from playground import FIELDS, Config
 from playground.lessons import LESSONS
 from playground.ui.sidebar import key, widget_value
-
-APP = Path(__file__).resolve().parent.parent / "app.py"
-
-
-def open_page(**params: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    assert_ok(at)
-    return at
-
-
-def assert_ok(at: AppTest) -> None:
-    assert not at.exception, "\n\n".join(
-        f"{e.message}\n{''.join(e.stack_trace)}" for e in at.exception)
 
 
 def assert_loaded(at: AppTest, cfg: Config) -> None:

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+from app_utils import assert_ok, open_page
 from streamlit.testing.v1 import AppTest
 
 from playground.sweep import MAX_MODELS
-
-APP = Path(__file__).resolve().parent.parent / "app.py"
-
-
-def open_page(**params: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    assert_ok(at)
-    return at
-
-
-def assert_ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
 
 
 def panel(at: AppTest):

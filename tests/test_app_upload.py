@@ -6,16 +6,14 @@ shows an error and leaves the data, the model and its training where they were.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from app_utils import assert_ok, open_page
 from streamlit.testing.v1 import AppTest
 
 from playground import DATASETS, userdata
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 BUILT_IN = tuple(DATASETS)
 
 
@@ -26,18 +24,8 @@ def clean_registry():
     assert tuple(DATASETS) == BUILT_IN
 
 
-def open_page(**params: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    assert_ok(at)
-    return at
 
 
-def assert_ok(at: AppTest) -> None:
-    assert not at.exception, "\n\n".join(
-        f"{e.message}\n{''.join(e.stack_trace)}" for e in at.exception)
 
 
 def upload(at: AppTest, name: str, raw: bytes, target: str | None = None,
@@ -165,7 +153,8 @@ def test_a_bad_file_after_a_good_one_keeps_the_good_one():
 def test_settings_that_cannot_take_the_file_are_explained():
     raw = ("a,b,y\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(3000))).encode()
     at = upload(open_page(n_samples="40", batch_size="1", epochs="10000"), "big.csv", raw)
-    (error,) = [e.value for e in at.error]
+    (panel,) = [e for e in at.expander if e.label == "Bring your own data"]
+    (error,) = [e.value for e in panel.error]  # (the sweep panel refuses these settings too)
     assert "The file is fine, but the current settings do not fit it" in error
     assert "optimizer steps" in error and at.session_state["w_dataset"] == "circle"
 

@@ -8,10 +8,12 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
-from playground import DATASETS, FIELDS, Config, train
+from playground import DATASETS, FIELDS, Config, figures, raster, train
 from playground.cli import Progress, build_parser, config_from_args, main
 from playground.config import ConfigError
 
@@ -51,6 +53,12 @@ def test_train_prints_the_librarys_metrics_and_saves_the_run(tmp_path):
 
     assert Config.from_json((out / "config.json").read_text()) == MOONS
     compile((out / "script.py").read_text(), "script.py", "exec")
+
+    # The figures: the boundary is the page's main view of this model, pixel for pixel.
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "model.png").convert("RGB")),
+                                  np.asarray(figures.main_view(run).convert("RGB")))
+    for name in ("loss.png", "accuracy.png"):
+        assert Image.open(out / name).size == (raster.WIDTH, raster.HEIGHT)
 
 
 def test_bad_value_names_the_field_without_a_traceback():

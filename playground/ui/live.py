@@ -10,12 +10,12 @@ from contextlib import contextmanager
 import numpy as np
 import streamlit as st
 
-from playground import Run, charts, raster
+from playground import Run, charts, figures, raster
 from playground.datasets import grid
 from playground.ui.network import NetworkView
 
 FRAME_S = 0.12  # start a redraw at most every 120 ms: 5-7 frames a second while training
-GRID = 120  # boundary heatmap resolution (GRID x GRID model evaluations per frame)
+GRID = figures.GRID  # boundary heatmap resolution (GRID x GRID evaluations per frame)
 # Training threads of all sessions share the GIL and two cores: a few at once, the rest wait.
 TRAIN_SLOTS = threading.BoundedSemaphore(2)
 CURVE_HEIGHT = 270
@@ -89,24 +89,10 @@ class Views:
 
     def _main_image(self, run: Run):
         d, o = run.data, self.options
-        if d.dim == 2:
-            xs, ys, points = self._grid(d.box)
-            p = run.predict(points)
-            shape = (GRID, GRID) if run.task != "multiclass" else (GRID, GRID, -1)
-            probs = (p[:, 1] if run.task == "binary" else p).reshape(shape)
-            return raster.boundary_image(
-                d.box, probs, d.X_train, d.y_train, d.X_test, d.y_test, task=run.task,
-                n_classes=d.n_classes, discretize=o["discretize"], show_test=o["show_test"],
-                value_range=_target_range(d) if run.task == "regression" else None)
-        if d.dim == 1:
-            xs, _, points = self._grid(d.box)
-            return raster.function_image(d.box, xs, run.predict(points), d.X_train, d.y_train,
-                                         d.X_test, d.y_test, task=run.task,
-                                         n_classes=d.n_classes, show_test=o["show_test"])
-        if run.task == "regression":  # e.g. an uploaded table with many numeric columns
-            return raster.fit_image(d.y_test, run.predict(d.X_test))
-        return raster.projection_image(d.X_test, d.y_test, run.predict(d.X_test).argmax(1),
-                                       n_classes=d.n_classes, basis=_pca(d))
+        cached = self._grid(d.box) if d.dim <= 2 and d.box is not None else None
+        basis = _pca(d) if d.dim > 2 and run.task != "regression" else None
+        return figures.main_view(run, discretize=o["discretize"], show_test=o["show_test"],
+                                 evaluation_grid=cached, basis=basis)
 
     def _grid(self, box):
         if self._grid_for is None or self._grid_for[0] != box:
@@ -131,11 +117,6 @@ class Views:
             colour = "off" if label in ("Time per epoch", "Status", "Epoch") else "inverse"
             self._put(f"card{i}", self.areas["metrics"][i], "metric", label, value, delta,
                       delta_color=colour)
-
-
-def _target_range(data) -> tuple[float, float]:
-    values = np.concatenate([data.y_train, data.y_test])
-    return float(values.min()), float(values.max())
 
 
 def _delta(series: list[float]) -> str | None:
