@@ -79,7 +79,8 @@ def compare_ui(run: Run) -> None:
     if run.epoch > 0 and _changed_since_kept(run):
         remember(run)
     records = _records()
-    with st.expander(f"Compare runs ({len(records)} kept)"):
+    # The key keeps the panel's identity (and so its open state) as the count in its title changes.
+    with st.expander(f"Compare runs ({len(records)} kept)", key="compare_panel"):
         st.caption("Every run you train is kept here for this browser session (the last "
                    f"{MAX_UNPINNED}, plus any you pin). Tick runs to overlay their curves and "
                    "see exactly which settings differ; rename a run by editing its name.")
