@@ -106,6 +106,24 @@ def select_option(page: Page, key: str, option: str, timeout_ms: int = TIMEOUT_M
     page.get_by_role("option", name=option, exact=True).click(timeout=timeout_ms)
 
 
+def choose(page: Page, key: str, text: str, tries: int = 4) -> None:
+    """Pick the option containing `text` in a keyed selectbox: type to filter the list (it only
+    renders the options in view), then click the option. The list can be redrawn under the
+    click by a rerun, or closed by a key press that arrives while it opens: retry."""
+    box = widget_input(page, key)
+    for _ in range(tries):
+        wait_for_idle(page)
+        box.click()
+        page.keyboard.type(text)
+        try:
+            page.get_by_role("option").filter(has_text=text).first.click(timeout=3_000)
+            wait_for_idle(page)
+            return
+        except Exception:  # noqa: BLE001 (playwright's timeout or detached element)
+            page.keyboard.press("Escape")
+    raise AssertionError(f"could not choose {text!r} in {key}")
+
+
 def images(page: Page) -> list[dict]:
     """The main area's images: {src, complete, width (natural), height, caption}."""
     return page.evaluate(

@@ -10,6 +10,7 @@ from browser_utils import (
     TIMEOUT_MS,
     assert_no_exception,
     button,
+    choose,
     metric,
     open_page,
     wait_for_idle,
@@ -27,14 +28,6 @@ def panel(page: Page, title: str):
     if block.locator("details").first.get_attribute("open") is None:
         block.locator("summary").click()
     return block
-
-
-def choose(page: Page, key: str, text: str) -> None:
-    """Pick the option of a keyed selectbox that contains `text`."""
-    widget_input(page, key).click()
-    page.keyboard.type(text)  # the list only renders the options in view: filter it first
-    page.get_by_role("option").filter(has_text=text).first.click()
-    wait_for_idle(page)
 
 
 def legend(block) -> list[str]:

@@ -3,13 +3,13 @@ heatmap (Vega's SVG rect marks, one per grid point) and use the best point."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from browser_utils import (
     TIMEOUT_MS,
     assert_no_exception,
     button,
+    choose,
     open_page,
     wait_for_idle,
     widget_input,
@@ -18,21 +18,6 @@ from browser_utils import (
 PANEL = ".st-key-sweep_panel"
 CELLS = f"{PANEL} [data-testid='stVegaLiteChart'] svg .mark-rect.role-mark path"
 
-
-def choose(page: Page, key: str, option: str) -> None:
-    """Pick `option` in a keyed selectbox. Its list opens on a click or on ArrowDown, and a key
-    press can arrive while a click's opening is under way (closing it): try until it shows."""
-    box, item = widget_input(page, key), page.get_by_role("option", name=option, exact=True)
-    for _ in range(4):
-        box.click()
-        if not item.is_visible():
-            box.press("ArrowDown")
-        try:
-            item.click(timeout=3_000)
-            return
-        except PlaywrightError:
-            page.keyboard.press("Escape")
-    raise AssertionError(f"could not choose {option!r} in {key}")
 
 
 def test_a_two_knob_sweep_draws_a_heatmap_and_its_best_can_be_used(app_server, page,
