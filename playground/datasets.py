@@ -206,6 +206,7 @@ class DatasetSpec:
     uses_n_classes: bool = False
     noise_help: str = "ignored"
     class_names: tuple[str, ...] = ()  # the data's own class labels (an uploaded file's)
+    column_names: tuple[str, ...] = ()  # the raw inputs' own names (an uploaded file's)
 
 
 _FLIPS, _JIT, _TARGETS = "flips labels near the boundary", "jitters the points", "adds noise to the targets"
@@ -287,6 +288,7 @@ class Data:
     std: np.ndarray
     box: tuple[float, ...] | None
     class_names: tuple[str, ...] = ()  # the labels of classes 0, 1, ... when the data has them
+    column_names: tuple[str, ...] = ()  # the raw inputs' names when the data has them
 
     @property
     def dim(self) -> int:
@@ -313,6 +315,9 @@ class Data:
 
     def input_names(self) -> tuple[str, ...]:
         """Display labels of the model inputs, in column order."""
+        plain = self.features == tuple(f"x{i + 1}" for i in range(self.dim))
+        if self.column_names and plain:  # an uploaded file's own column names
+            return self.column_names
         if self.dim == 2:
             return tuple(FEATURES[f].label for f in self.features)
         if self.name == "digits":  # pixels in row-major order of the 8x8 image
@@ -356,7 +361,8 @@ def make_data(name: str, n_samples: int, noise: float, test_fraction: float, see
     std = F.std(axis=0) if standardize else np.ones(F.shape[1])
     std = np.where(std > 1e-12, std, 1.0)  # constant features (e.g. blank digit pixels)
     return Data(name, spec.task, n_classes_of(name, n_classes), X[:n_train], y[:n_train],
-                X[n_train:], y[n_train:], features, mean, std, spec.box, spec.class_names)
+                X[n_train:], y[n_train:], features, mean, std, spec.box, spec.class_names,
+                spec.column_names)
 
 
 def grid(box: tuple[float, ...], resolution: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:

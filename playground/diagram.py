@@ -74,10 +74,11 @@ def unit_names(run: Run) -> list[list[str]]:
     d = run.data
     inputs = list(d.input_names())
     hidden = [[f"h{i + 1}.{u + 1}" for u in range(w)] for i, w in enumerate(run.config.hidden)]
+    classes = list(d.class_names) or [f"class {k}" for k in range(d.n_classes)]
     if run.task == "multiclass":
-        outputs = [f"class {k}" for k in range(d.n_classes)]
+        outputs = [f"P({name})" if d.class_names else name for name in classes]
     else:
-        outputs = ["P(class 1)" if run.task == "binary" else "prediction"]
+        outputs = [f"P({classes[1]})" if run.task == "binary" else "prediction"]
     return [inputs[:d.n_features], *hidden, outputs]
 
 

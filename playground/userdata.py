@@ -355,7 +355,7 @@ def register_upload(table: Table, filename: str = "your file") -> DatasetSpec:
     spec = DatasetSpec(
         table.name, _Rows(table.X, table.y), table.task, table.X.shape[1], _box(table.X),
         f"Your CSV: {filename}", f"From {filename}: {table.summary()}",
-        max_samples=table.n_rows, class_names=table.classes)
+        max_samples=table.n_rows, class_names=table.classes, column_names=table.features)
     register(spec)
     return spec
 

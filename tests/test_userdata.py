@@ -6,7 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playground import DATASETS, FIELDS, Config, ConfigError, make_data, raster, train, userdata
+from playground import (
+    DATASETS,
+    FIELDS,
+    Config,
+    ConfigError,
+    diagram,
+    make_data,
+    raster,
+    train,
+    userdata,
+)
 from playground.datasets import n_classes_of
 from playground.userdata import DataFileError, read_csv, register_upload
 
@@ -217,6 +227,11 @@ def test_training_on_an_upload_learns_it():
                        optimizer="adam", lr=0.01, batch_size=32, epochs=60))
     assert run.history["test_acc"][-1] > 0.9
     assert run.predict(np.zeros((2, 4))).shape == (2, 3)
+    # The file's own names label the inputs and the outputs (the network diagram shows them).
+    assert run.data.input_names() == ("f0", "f1", "f2", "f3")
+    names = diagram.unit_names(run)
+    assert names[0] == ["f0", "f1", "f2", "f3"]
+    assert names[-1] == ["P(setosa)", "P(versicolor)", "P(virginica)"]
 
 
 def test_training_a_two_dimensional_regression_upload():
