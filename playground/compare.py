@@ -2,7 +2,7 @@
 
 A `RunRecord` is what a comparison needs from a `Run` (config, history, status), copied so the
 record stays as it was when kept, whatever happens to the run afterwards. No model, no data:
-a page can keep many of them cheaply.
+a page can keep many of them cheaply (a long history is thinned to RECORD_POINTS epochs).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .config import FIELDS, Config
 # Curves per run in an overlay, and the palette that tells runs apart (colour-blind safe).
 PALETTE = ("#0877bd", "#e4572e", "#2a9d3a", "#8e44ad", "#f59322", "#17becf", "#7f7f7f",
            "#bcbd22", "#d62728", "#1f3b73")
+RECORD_POINTS = 1000  # epochs kept per record (evenly spread): a page keeps up to 20 records
 X_AXES = {"epoch": "epoch", "seconds": "training time (s)", "steps": "optimizer steps"}
 
 
@@ -26,7 +27,7 @@ class RunRecord:
     key: str
     label: str
     config: Config
-    history: dict[str, list[float]] = field(repr=False)
+    history: dict[str, np.ndarray] = field(repr=False)
     status: str
     task: str
     pinned: bool = False
@@ -41,8 +42,10 @@ class RunRecord:
 
 
 def record_of(run, key: str, label: str, pinned: bool = False) -> RunRecord:
-    """Copy what a comparison needs from `run` (a playground.Run)."""
-    history = {k: list(v) for k, v in run.history.items()}
+    """Copy what a comparison needs from `run` (a playground.Run): its history as float arrays,
+    thinned to RECORD_POINTS epochs evenly spread (the first and the last always kept)."""
+    keep = thin(len(run.history["epoch"]), RECORD_POINTS)
+    history = {k: np.asarray(v, dtype=np.float64)[keep] for k, v in run.history.items()}
     return RunRecord(key, label, run.config, history, run.status, run.task, pinned)
 
 

@@ -51,7 +51,7 @@ def test_trained_runs_are_kept_overlaid_and_their_differences_shown():
     _, loss = charts["test loss"]
     assert set(loss["run"]) == {first.label, second.label}
     rows = loss[loss["run"] == second.label].sort_values("x")
-    assert rows["value"].tolist() == second.history["test_loss"]
+    assert rows["value"].tolist() == second.history["test_loss"].tolist()
     _, acc = charts["test accuracy"]
     assert acc[acc["run"] == first.label]["value"].max() <= 1
     editor, table = panel(at).dataframe  # the kept runs (an editor), then the differences
@@ -70,7 +70,7 @@ def test_per_second_axis_and_train_curves():
     (record,) = kept(at)
     spec, data = overlay(at)["train loss"]
     assert spec["encoding"]["x"]["title"] == "training time (s)"
-    assert data["x"].tolist() == record.history["seconds"]
+    assert data["x"].tolist() == record.history["seconds"].tolist()
 
 
 def test_only_the_last_unpinned_runs_are_kept():

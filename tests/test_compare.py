@@ -6,6 +6,7 @@ import numpy as np
 
 from playground import Config, train
 from playground.compare import (
+    RECORD_POINTS,
     config_diff,
     describe,
     diff_table,
@@ -23,6 +24,17 @@ def test_a_record_is_a_copy_that_later_training_does_not_change():
     run.fit(3)
     assert len(record.history["epoch"]) == 6 and record.final("epoch") == 5
     assert record.metric == "test_acc" and record.final("test_acc") == run.history["test_acc"][5]
+
+
+def test_long_histories_are_thinned_keeping_the_first_and_last_epochs():
+    run = train(BASE.replace(epochs=2500, n_samples=40, hidden=(2,)))
+    record = record_of(run, "k", "long")
+    epochs = record.history["epoch"]
+    assert RECORD_POINTS <= len(epochs) <= RECORD_POINTS + 1
+    assert epochs[0] == 0 and epochs[-1] == 2500 and np.all(np.diff(epochs) > 0)
+    keep = epochs.astype(int)
+    np.testing.assert_array_equal(record.history["test_loss"],
+                                  np.asarray(run.history["test_loss"])[keep])
 
 
 def test_config_diff_names_exactly_the_fields_that_differ():
