@@ -143,11 +143,20 @@ class SweepResult:
         lower = metric.endswith(("loss", "rmse"))
         return s.loc[s["mean"].idxmin() if lower else s["mean"].idxmax()].to_dict()
 
+    def drop_weights(self) -> SweepResult:
+        """Forget the trained weights (model() no longer works), keeping every metric: what a
+        page keeps between reruns, since 64 models' weights can take tens of megabytes."""
+        self.params = [None] * len(self.configs)
+        self.models = {}
+        return self
+
     def model(self, i: int) -> nn.Sequential:
         """Model i as an nn.Sequential (eval mode), e.g. to draw its decision boundary."""
         c, theta = self.configs[i], self.params[i]
-        if theta is None:
+        if theta is None and self.status[i] in ("not run", "stopped"):
             raise ValueError(f"model {i} was not trained ({self.status[i]})")
+        if theta is None:
+            raise ValueError(f"model {i}'s weights were dropped (drop_weights)")
         if i in self.models:
             return self.models[i].eval()
         net, flat = build(c, c.n_inputs)

@@ -219,3 +219,13 @@ def test_budget_is_summed_over_the_models():
 
 def test_knobs_listed():
     assert {"lr", "batch_size", "width", "depth", "activation", "optimizer"} <= set(SWEEP_KNOBS)
+
+
+def test_drop_weights_keeps_the_metrics():
+    base = Config(dataset="xor", n_samples=60, hidden=(3,), epochs=2)
+    result = sweep(base, {"lr": [0.03, 0.3]}, seeds=2)
+    table = result.table()
+    result.drop_weights()
+    assert result.table().equals(table) and result.params == [None] * 4
+    with pytest.raises(ValueError, match="weights were dropped"):
+        result.model(0)

@@ -168,7 +168,8 @@ def _run(plan: SweepResult, run: Run) -> None:
             last[0] = now
 
     with training_slot(note):
-        state[RESULT] = sweep(plan.base, plan.axes, plan.seeds, callback=tick, data=run.data)
+        result = sweep(plan.base, plan.axes, plan.seeds, callback=tick, data=run.data)
+    state[RESULT] = result.drop_weights()  # the panel shows metrics only
     bar.empty()
 
 
