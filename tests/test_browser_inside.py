@@ -170,3 +170,24 @@ def test_errors_tab_draws_the_confusion_matrix(app_server, page, screenshot_dir)
     expect(tab.get_by_text("RMSE")).to_be_visible()
     assert_no_exception(page)
     shoot(page, screenshot_dir / "under-the-hood-errors-regression.png")
+
+
+def test_gradient_flow_and_activations_after_training(app_server, page):
+    open_page(page, f"{app_server}/?dataset=circle&hidden=8,8,8&activation=relu&epochs=20"
+                    "&optimizer=adam&lr=0.01")
+    train(page, 20)
+    tab = open_tab(page, "Gradient flow")
+    lines = tab.locator('[data-testid="stVegaLiteChart"] svg .mark-line.role-mark path')
+    expect(lines.first).to_be_visible(timeout=TIMEOUT_MS)
+    page.wait_for_function(  # 4 Linear layers, in the gradient chart and in the weight chart
+        "sel => document.querySelectorAll(sel).length === 8",
+        arg='[role="tabpanel"]:not([hidden]) [data-testid="stVegaLiteChart"] svg '
+            '.mark-line.role-mark path', timeout=TIMEOUT_MS)
+    tab = open_tab(page, "Activations")
+    for layer in (1, 2, 3):
+        expect(tab.get_by_text(f"Layer {layer} · 8 units · dead:")).to_be_visible(
+            timeout=TIMEOUT_MS)
+    bars = tab.locator('[data-testid="stVegaLiteChart"] svg .mark-rect.role-mark path')
+    expect(bars.first).to_be_visible(timeout=TIMEOUT_MS)
+    assert bars.count() >= 3 * 10  # a histogram per hidden layer
+    assert_no_exception(page)
