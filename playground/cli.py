@@ -196,7 +196,7 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     if run.status == "early_stopped":
         print(run.message, file=sys.stderr)  # the model now holds the best epoch's weights
-    metrics = {"status": run.status, **run.last}
+    metrics = {"status": run.status, **run.final}  # after early stopping: the best epoch's
     print(json.dumps(metrics) if args.json else format_metrics(metrics))
     return 0
 

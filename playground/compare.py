@@ -31,6 +31,7 @@ class RunRecord:
     status: str
     task: str
     pinned: bool = False
+    held: dict[str, float] = field(default_factory=dict, repr=False)  # Run.final at the copy
 
     @property
     def metric(self) -> str:
@@ -38,7 +39,8 @@ class RunRecord:
         return "test_r2" if self.task == "regression" else "test_acc"
 
     def final(self, key: str) -> float:
-        return float(self.history[key][-1])
+        """The value for the weights the run held (after early stopping: the best epoch's)."""
+        return float(self.held[key] if self.held else self.history[key][-1])
 
 
 def record_of(run, key: str, label: str, pinned: bool = False) -> RunRecord:
@@ -46,7 +48,8 @@ def record_of(run, key: str, label: str, pinned: bool = False) -> RunRecord:
     thinned to RECORD_POINTS epochs evenly spread (the first and the last always kept)."""
     keep = thin(len(run.history["epoch"]), RECORD_POINTS)
     history = {k: np.asarray(v, dtype=np.float64)[keep] for k, v in run.history.items()}
-    return RunRecord(key, label, run.config, history, run.status, run.task, pinned)
+    return RunRecord(key, label, run.config, history, run.status, run.task, pinned,
+                     dict(run.final))
 
 
 def describe(config: Config) -> str:
@@ -76,7 +79,7 @@ def summary_table(records: list[RunRecord]) -> pd.DataFrame:
     rows = []
     for r in records:
         metric = "R²" if r.task == "regression" else "accuracy"
-        rows.append({"run": r.label, "status": r.status, "epochs": int(r.final("epoch")),
+        rows.append({"run": r.label, "status": r.status, "epochs": int(r.history["epoch"][-1]),
                      f"test {metric}": r.final(r.metric), "test loss": r.final("test_loss"),
                      "train loss": r.final("train_loss"), "seconds": r.final("seconds")})
     return pd.DataFrame(rows)

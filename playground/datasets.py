@@ -9,6 +9,7 @@ class labels or float64 regression targets. Randomness comes only from the `rng`
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -229,8 +230,31 @@ _SPECS = [  # (name, make, task, dim, box, title, help, **extras); this order is
     DatasetSpec("sine", _sine, "regression", 1, (-3.3, 3.3), "Sine", "1-D: y = sin(2x); ReLU nets fit it with line segments, tanh nets with smooth curves.", noise_help=_TARGETS),
     DatasetSpec("digits", _digits, "multiclass", 64, None, "Digits (8×8)", "Real handwritten digits, 8×8 pixels (64 inputs), 10 classes: small, but real data.", max_samples=1797, noise_help="adds pixel noise"),
 ]
-DATASETS: dict[str, DatasetSpec] = {s.name: s for s in _SPECS}
 UPLOAD_PREFIX = "csv-"  # names of uploaded files' datasets (playground/userdata.py adds them)
+
+
+class Registry(dict):
+    """The built-in datasets, and uploaded ones held weakly in `uploads`: an upload can be
+    looked up (`DATASETS[name]`, `name in DATASETS`, `.get`) while anything holds its spec (a
+    page session, a Run, a sweep result) and goes when nothing does, so a hosted app's registry
+    stays bounded by what its sessions use. Iterating lists the built-ins only."""
+
+    def __init__(self, specs: list[DatasetSpec]):
+        super().__init__((s.name, s) for s in specs)
+        self.uploads: weakref.WeakValueDictionary[str, DatasetSpec] = (
+            weakref.WeakValueDictionary())
+
+    def __missing__(self, name: str) -> DatasetSpec:
+        return self.uploads[name]  # KeyError when it is not (or no longer) there
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self.uploads
+
+    def get(self, name: str, default=None):
+        return self[name] if name in self else default
+
+
+DATASETS = Registry(_SPECS)
 _FIXED_CLASSES = {"teacher": 5, "steps": 3, "digits": 10}
 
 

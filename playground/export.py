@@ -423,5 +423,6 @@ _EARLY = """\
         print(f"early stop in epoch {epoch}: no better test loss since epoch {best_epoch}; "
               "its weights are put back")
         model.load_state_dict(best_state)
+        epoch, metrics = best_epoch, evaluate()  # the final numbers are the best epoch's
         break
 """

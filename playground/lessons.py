@@ -55,8 +55,7 @@ def run_lesson(lesson: Lesson, callback: Callable[[str, Run], bool | None] | Non
 # ---- reading trained runs ----------------------------------------------------------------------
 def final(run: Run, key: str) -> float:
     """A history value for the weights the run ends with (the best epoch's after early stopping)."""
-    epoch = run.best_epoch if run.status == "early_stopped" else -1
-    return float(run.history[key][epoch])
+    return float(run.final[key])
 
 
 def late(run: Run, key: str, epochs: int = 10) -> float:

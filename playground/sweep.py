@@ -43,7 +43,7 @@ import pandas as pd
 from torch import Tensor, nn
 
 from .config import FIELDS, MAX_STEPS, MAX_WORK, Config, ConfigError
-from .datasets import Data
+from .datasets import DATASETS, Data
 from .model import count_parameters
 from .stacked import Stack, build, metric_keys
 from .train import choose_device, load_data, train
@@ -93,6 +93,8 @@ class SweepResult:
         self.history = self.history or [{k: [] for k in metric_keys(task, ("test",))}
                                         for _ in range(n)]
         self.params = self.params or [None] * n
+        # Hold the dataset's spec: an uploaded one stays in the registry while this result does.
+        self._dataset_spec = DATASETS[self.base.dataset]
 
     def set(self, i: int, status: str, final: dict[str, float],
             history: dict[str, list[float]], params: Tensor,
@@ -206,7 +208,7 @@ def _train_all(result: SweepResult, progress: _Progress, data: Data | None) -> N
     for i in result.fallback:
         if not progress.stopped:
             run = train(configs[i], progress.per_run, _data(configs[i], data, cache))
-            result.set(i, run.status, {k: run.history[k][-1] for k in keys},
+            result.set(i, run.status, {k: run.final[k] for k in keys},
                        {k: run.history[k] for k in keys if k.startswith("test")},
                        run.params.theta.detach().cpu().clone(), run.model)
             progress.reach(configs[i].epochs)

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import Config
-from .datasets import Data, make_data
+from .datasets import DATASETS, Data, make_data
 from .engine import Network
 from .losses import loss_grad, predictions, resolve_loss
 from .model import build_model
@@ -103,6 +103,8 @@ class Run:
 
     def __init__(self, config: Config, data: Data | None = None):
         self.config = config
+        # Hold the dataset's spec: an uploaded one stays in the registry while a Run uses it.
+        self._dataset_spec = DATASETS[config.dataset]
         self.data = data if data is not None else load_data(config)
         self.task = self.data.task
         self.device = choose_device(config)
@@ -225,6 +227,15 @@ class Run:
     def last(self) -> dict[str, float]:
         """The latest value of every history series."""
         return {k: v[-1] for k, v in self.history.items()}
+
+    @property
+    def final(self) -> dict[str, float]:
+        """The history row of the weights the model holds: the latest epoch's, or after early
+        stopping the best epoch's (whose weights were put back)."""
+        if self.status != "early_stopped":
+            return self.last
+        row = self.history["epoch"].index(self.best_epoch)
+        return {k: v[row] for k, v in self.history.items()}
 
     # ---- training ---------------------------------------------------------------------------
     def _train_epoch(self) -> float:

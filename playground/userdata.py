@@ -4,8 +4,8 @@
 sentence per problem, so a person can fix the file. `register_upload` adds the result to the
 DATASETS registry under a name made from a hash of the bytes, so Config, make_data, the losses,
 the split and standardization treat it like any built-in dataset. The registry is one per
-process (a hosted app serves many people), so it keeps only the last MAX_REGISTERED uploads;
-a session that uses one calls `register` again on every run to keep it (see ui/sidebar.py).
+process (a hosted app serves many people) and holds uploads weakly: one stays while a session,
+a Run or a sweep result holds its spec (see datasets.Registry).
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import hashlib
 import io
 import json
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +27,6 @@ MIN_ROWS = int(FIELDS["n_samples"].metadata["lo"])  # 10
 MAX_CLASSES = int(FIELDS["n_classes"].metadata["hi"])  # 10
 MAX_FEATURES = 64  # as many inputs as the digits; wider tables make the views unreadable
 MAX_VALUE = 1e15  # beyond this, float32 training loses the digits that matter or overflows
-MAX_REGISTERED = 32  # uploads kept in the process-wide registry (least recently used go first)
 TASKS = {None: "auto", "auto": "auto", "classification": "classification",
          "regression": "regression"}
 _MAGIC = {b"PK\x03\x04": "an Excel workbook or a zip archive", b"%PDF": "a PDF document",
@@ -346,12 +343,9 @@ class _Rows:
         return self.X[idx], self.y[idx]  # fancy indexing copies: the rows stay untouched
 
 
-_LOCK = threading.Lock()
-_RECENT: OrderedDict[str, None] = OrderedDict()  # registered uploads, least recent first
-
-
 def register_upload(table: Table, filename: str = "your file") -> DatasetSpec:
-    """Add `table` to DATASETS as a dataset named after its hash; returns its spec."""
+    """Add `table` to DATASETS as a dataset named after its hash; returns its spec, which the
+    caller must hold for as long as it uses the dataset (the registry holds it weakly)."""
     spec = DatasetSpec(
         table.name, _Rows(table.X, table.y), table.task, table.X.shape[1], _box(table.X),
         f"Your CSV: {filename}", f"From {filename}: {table.summary()}",
@@ -361,23 +355,16 @@ def register_upload(table: Table, filename: str = "your file") -> DatasetSpec:
 
 
 def register(spec: DatasetSpec) -> None:
-    """(Re-)register an uploaded dataset as the most recent; forget the oldest beyond the bound."""
+    """(Re-)register an uploaded dataset. The same bytes uploaded twice (maybe under another
+    file name) have the same name and the same rows: the spec already there stays."""
     if not spec.name.startswith(UPLOAD_PREFIX):
         raise ValueError(f"uploaded datasets are named {UPLOAD_PREFIX}..., got {spec.name!r}")
-    with _LOCK:
-        DATASETS[spec.name] = spec
-        _RECENT[spec.name] = None
-        _RECENT.move_to_end(spec.name)
-        while len(_RECENT) > MAX_REGISTERED:
-            DATASETS.pop(_RECENT.popitem(last=False)[0], None)
+    DATASETS.uploads.setdefault(spec.name, spec)
 
 
 def forget_all() -> None:
     """Remove every uploaded dataset from the registry (tests use it)."""
-    with _LOCK:
-        for name in _RECENT:
-            DATASETS.pop(name, None)
-        _RECENT.clear()
+    DATASETS.uploads.clear()
 
 
 def _box(X: np.ndarray) -> tuple[float, ...] | None:

@@ -111,3 +111,19 @@ def test_query_json_and_cli_know_patience():
     assert config_from_args(args).patience == 12
     with pytest.raises(ValueError):
         Config(patience=-1)
+
+
+def test_final_is_the_row_of_the_weights_put_back():
+    run = train(Config(dataset="circle", n_samples=120, noise=0.3, hidden=(64, 64),
+                       activation="relu", optimizer="adam", lr=0.01, batch_size=10, epochs=60,
+                       patience=5))
+    assert run.status == "early_stopped"
+    best = run.history["epoch"].index(run.best_epoch)
+    assert run.final == {k: v[best] for k, v in run.history.items()}
+    assert run.final["epoch"] == run.best_epoch < run.last["epoch"] == run.epoch
+    # The numbers are the held model's: evaluating it again gives the same test accuracy.
+    probs = run.predict(run.data.X_test)
+    accuracy = float(((probs[:, 1] > 0.5) == run.data.y_test).mean())
+    assert accuracy == pytest.approx(run.final["test_acc"], abs=1e-6)  # float32 on the device
+    plain = train(Config(dataset="circle", n_samples=120, epochs=3))
+    assert plain.final == plain.last

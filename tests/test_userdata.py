@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from playground import (
     FIELDS,
     Config,
     ConfigError,
+    Run,
     diagram,
     make_data,
     raster,
@@ -18,6 +21,7 @@ from playground import (
     userdata,
 )
 from playground.datasets import n_classes_of
+from playground.sweep import sweep
 from playground.userdata import DataFileError, read_csv, register_upload
 
 BUILT_IN = tuple(DATASETS)
@@ -253,18 +257,32 @@ def test_one_dimensional_uploads_get_a_box_and_wider_ones_none():
     assert register_upload(read_csv(csv(blobs(30, dim=5)))).box is None
 
 
-def test_the_registry_keeps_the_most_recent_uploads_only():
-    tables = [read_csv(rows("a,b,label", *GOOD, *GOOD, f"{i},0,a", f"{i},1,b")) for i in range(36)]
-    specs = [register_upload(t) for t in tables]
-    assert len(set(s.name for s in specs)) == 36
-    kept = [n for n in DATASETS if n.startswith("csv-")]
-    assert kept == [s.name for s in specs[-userdata.MAX_REGISTERED:]]
-    assert all(name in DATASETS for name in BUILT_IN)  # never a built-in
-    userdata.register(specs[0])  # a session using a forgotten one puts it back, newest
-    assert specs[0].name in DATASETS and specs[4].name not in DATASETS
-    userdata.register(specs[6])  # used again: now the newest, so not the next to go
-    userdata.register(specs[1])
-    assert specs[6].name in DATASETS and specs[5].name not in DATASETS
+def test_the_registry_holds_uploads_while_something_uses_them():
+    table = read_csv(rows("a,b,label", *GOOD, *GOOD))
+    spec = register_upload(table, "mine.csv")
+    name = spec.name
+    assert name in DATASETS and DATASETS[name] is spec and DATASETS.get(name) is spec
+    assert tuple(DATASETS) == BUILT_IN  # iteration lists the built-ins only
+    run = Run(Config(dataset=name, n_samples=spec.max_samples, hidden=(3,), epochs=1))
+    sweep_result = sweep(Config(dataset=name, n_samples=spec.max_samples, hidden=(3,),
+                                epochs=1), {"lr": [0.1, 0.3]}, seeds=1)
+    del spec
+    gc.collect()
+    assert name in DATASETS  # the Run and the sweep result hold it
+    run.fit(1)  # looks the dataset up again (the network's sizes)
+    assert diagram.unit_names(run)[0] == ["a", "b"]
+    del run
+    gc.collect()
+    assert sweep_result.default_metric() == "test_acc" and name in DATASETS
+    del sweep_result
+    gc.collect()
+    assert name not in DATASETS and DATASETS.get(name) is None  # nothing uses it: gone
+    with pytest.raises(KeyError):
+        DATASETS[name]
+    again = register_upload(table, "again.csv")  # uploaded again: back, same name
+    assert again.name == name and DATASETS[name] is again
+    other = register_upload(table, "copy.csv")  # the same bytes under another file name
+    assert DATASETS[name] is again and other.title == "Your CSV: copy.csv"
     with pytest.raises(ValueError, match="named csv-"):
         userdata.register(DATASETS["moons"])
 

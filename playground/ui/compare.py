@@ -61,7 +61,7 @@ def _changed_since_kept(run: Run) -> bool:
     """Whether `run` trained since it was last kept (a live setting change alone is no news)."""
     key = getattr(run, "ui_key", None)
     old = next((r for r in _records() if r.key == key), None)
-    return old is None or old.final("epoch") != run.epoch or old.status != run.status
+    return old is None or old.history["epoch"][-1] != run.epoch or old.status != run.status
 
 
 def _next_number() -> int:
@@ -248,12 +248,12 @@ def _verdict(runs: list[Run], knob: str) -> str:
     metric = "test_r2" if a.task == "regression" else "test_acc"
     name = "test R²" if a.task == "regression" else "test accuracy"
     show = (lambda v: f"{v:.3f}") if a.task == "regression" else (lambda v: f"{v:.1%}")
-    va, vb = a.last[metric], b.last[metric]
+    va, vb = a.final[metric], b.final[metric]
     better = "B" if vb > va else "A" if va > vb else "neither"
     for which, r in (("A", a), ("B", b)):
         if r.status == "diverged":
             better = f"{which} diverged (its last finite weights are shown)"
     return (f"With {field_label(knob).lower()} = {getattr(b.config, knob)} (B) instead of "
             f"{getattr(a.config, knob)} (A): {name} {show(vb)} against {show(va)}, test loss "
-            f"{b.last['test_loss']:.3g} against {a.last['test_loss']:.3g}; {better} did better. "
+            f"{b.final['test_loss']:.3g} against {a.final['test_loss']:.3g}; {better} did better. "
             f"Time: {b.seconds:.2f} s against {a.seconds:.2f} s.")

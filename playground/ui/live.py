@@ -100,7 +100,7 @@ class Views:
         return self._grid_for[1]
 
     def _metrics(self, run: Run, rate: float | None) -> None:
-        h, last = run.history, run.last
+        h, last = run.history, run.final  # after early stopping: the best epoch's numbers
         per_epoch = run.seconds / run.epoch * 1000 if run.epoch else 0.0
         quality = (("Test R²", f"{last['test_r2']:.3f}", None) if run.task == "regression" else
                    ("Test accuracy", f"{last['test_acc']:.1%}", None))
