@@ -113,16 +113,18 @@ def _png_url(pixels: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def picture(values: np.ndarray, dim: int, colour: str | None = None) -> np.ndarray:
-    """A node's output over the grid as RGB pixels: (r, r) on 2-D data (row 0 at the bottom),
-    a curve on 1-D data. Signed values use orange-white-blue scaled to the node's largest |value|;
-    `colour` draws a probability as white to that colour instead."""
+def picture(values: np.ndarray, dim: int, colour: str | None = None,
+            scale: float | None = None) -> np.ndarray:
+    """A node's output over the grid as RGB pixels: (r, r) on 2-D data (row 0 at the top, as
+    images run), a curve on 1-D data. Signed values use orange-white-blue scaled to `scale`
+    (default: the node's largest |value|); `colour` draws a probability as white to that colour
+    instead."""
     v = np.asarray(values, dtype=np.float64)
     if colour is not None:
         pixels = np.rint(WHITE + np.clip(v, 0, 1)[..., None] * (rgb(colour) - WHITE))
         pixels = pixels.astype(np.uint8)
     else:
-        scale = float(np.max(np.abs(v))) or 1.0
+        scale = scale or float(np.max(np.abs(v))) or 1.0
         pixels = diverging_rgb(0.5 + 0.5 * v / scale)
     if dim == 2:
         return np.ascontiguousarray(pixels[::-1])  # image rows run top down
@@ -151,18 +153,25 @@ def pictures(run: Run) -> list[np.ndarray] | None:
     _, _, points = grid(d.box, THUMB if d.dim == 2 else THUMB_1D)
     shape = (THUMB, THUMB) if d.dim == 2 else (THUMB_1D,)
     values = node_values(run, points)
-    out = []
-    for layer, (v, units) in enumerate(zip(values, layer_units(run), strict=True)):
-        last = layer == len(values) - 1
-        for u in units:
-            grid_values = v[:, u].reshape(shape)
-            if last and run.task == "multiclass":  # P(class u): white to the class's colour
-                out.append(picture(grid_values, d.dim, CLASS_COLOURS[u % len(CLASS_COLOURS)]))
-            elif last and run.task == "binary":  # P(class 1): orange at 0, blue at 1
-                out.append(picture(2 * grid_values - 1, d.dim))
-            else:
-                out.append(picture(grid_values, d.dim))
-    return out
+    return [node_pixels(run, layer, u, v[:, u].reshape(shape))[0]
+            for layer, (v, units) in enumerate(zip(values, layer_units(run), strict=True))
+            for u in units]
+
+
+def node_pixels(run: Run, layer: int, unit: int, values: np.ndarray
+                ) -> tuple[np.ndarray, tuple[tuple[str, tuple], tuple[str, tuple]]]:
+    """A node's output over the grid as pixels (`picture`), and the legend's two ends (label,
+    colour): signed values orange-white-blue; P(class 1) orange at 0, blue at 1; a class's
+    probability white to that class's colour."""
+    dim, last = run.data.dim, layer == len(run.config.hidden) + 1
+    orange, blue = tuple(rgb(NEGATIVE).astype(int)), tuple(rgb(POSITIVE).astype(int))
+    if last and run.task == "multiclass":
+        colour = CLASS_COLOURS[unit % len(CLASS_COLOURS)]
+        return (picture(values, dim, colour),
+                (("0", (255, 255, 255)), ("1", tuple(rgb(colour).astype(int)))))
+    if last and run.task == "binary":  # on a fixed scale: P = 0.5 is white wherever it is
+        return picture(2 * values - 1, dim, scale=1.0), (("0", orange), ("1", blue))
+    return picture(values, dim), (("below 0", orange), ("above 0", blue))
 
 
 def diagram(run: Run, *, urls: bool = True) -> dict[str, pd.DataFrame]:

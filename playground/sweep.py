@@ -242,17 +242,26 @@ def _check_axes(axes: dict[str, list]) -> dict[str, list]:
     return {k: list(v) for k, v in axes.items()}
 
 
+def sweep_hidden(base: Config, point: dict[str, Any]) -> tuple:
+    """The hidden layers of a grid point that sets width and/or depth: `width` keeps the base's
+    number of layers (one layer when the base has none), `depth` the base's first width."""
+    width = point.get("width", base.hidden[0] if base.hidden else None)
+    depth = point.get("depth", max(len(base.hidden), 1 if "width" in point else 0))
+    return (width,) * depth
+
+
 def _config(base: Config, point: dict[str, Any], seed: int) -> Config:
     """The grid point's config; a ConfigError names the point."""
     name = ", ".join(f"{k}={v!r}" for k, v in {**point, "seed": seed}.items())
     changes = {k: v for k, v in point.items() if k not in ("width", "depth")}
     if "width" in point or "depth" in point:
-        width = point.get("width", base.hidden[0] if base.hidden else None)
-        depth = point.get("depth", len(base.hidden))
-        if isinstance(depth, bool) or not isinstance(depth, int) or (width is None and depth):
+        depth = point.get("depth", 0)
+        hidden = () if isinstance(depth, bool) or not isinstance(depth, int) else (
+            sweep_hidden(base, point))
+        if hidden == () and depth or hidden and hidden[0] is None:
             raise ConfigError({f"point {name}": "depth needs a whole number of layers and a "
                                "width (base.hidden has none: add a width axis)"})
-        changes["hidden"] = (width,) * depth
+        changes["hidden"] = hidden
     try:
         return base.replace(**changes, seed=seed)
     except (ConfigError, TypeError) as e:

@@ -99,6 +99,9 @@ def read_csv(raw: bytes, target: str | None = None, task: str | None = None) -> 
     _check_size(frame)
     _check_missing(frame)
     features = tuple(str(c) for c in frame.columns if c != target)
+    if not features:  # e.g. a saved row index (dropped) and the target
+        raise DataFileError(f"Besides the target '{target}' the file has no feature column: "
+                            "add at least one numeric column for the model to learn from.")
     X = np.stack([_numeric(frame[c], c) for c in features], axis=1)  # (n, d)
     y, kind, classes = _target(frame[target], target, TASKS[task])
     _check_finite(X, features)

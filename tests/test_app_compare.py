@@ -8,7 +8,7 @@ import pyarrow as pa
 from app_utils import assert_ok, open_page
 from streamlit.testing.v1 import AppTest
 
-from playground.ui.compare import MAX_UNPINNED
+from playground.ui.compare import MAX_PINNED, MAX_UNPINNED
 
 
 def panel(at: AppTest):
@@ -119,3 +119,16 @@ def test_ab_of_an_activation_offers_the_other_choices():
     assert_ok(at)
     a, b = kept(at)
     assert (a.config.activation, b.config.activation) == ("tanh", "relu")
+
+
+def test_pins_are_bounded_the_oldest_lapse():
+    at = open_page(dataset="xor", epochs="2", hidden="2", n_samples="40")
+    at.selectbox(key="ab_knob").set_value("lr").run()
+    for lr in ("0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7"):  # each A/B pins two runs
+        at.text_input(key="ab_value_lr").set_value(lr).run()
+        at.button(key="ab_run").click().run()
+        assert_ok(at)
+    records = kept(at)
+    assert sum(r.pinned for r in records) == MAX_PINNED
+    assert len(records) <= MAX_PINNED + MAX_UNPINNED
+    assert [r.label for r in records if r.pinned][-1] == "B: learning rate = 0.7"

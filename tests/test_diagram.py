@@ -128,3 +128,17 @@ def test_the_large_node_picture_is_the_nodes_values(spiral):
     sample = image[200:260:7, 200:260:7].reshape(-1, 3).astype(int)
     nearest = np.abs(sample[:, None, :] - colours[None].astype(int)).sum(2).min(1)
     assert np.median(nearest) < 12
+
+
+def test_output_pictures_show_probabilities_on_a_fixed_scale(spiral):
+    values = diagram.node_grid(spiral, 3, 0, 30)  # P(class 1) over the plane
+    pixels, ends = diagram.node_pixels(spiral, 3, 0, values)
+    np.testing.assert_array_equal(pixels[::-1], diverging_rgb(values))  # 0 orange, 1 blue
+    assert [label for label, _ in ends] == ["0", "1"]
+    hidden, ends = diagram.node_pixels(spiral, 1, 0, diagram.node_grid(spiral, 1, 0, 30))
+    assert [label for label, _ in ends] == ["below 0", "above 0"]
+    blobs = train(Config(dataset="blobs", n_classes=3, hidden=(4,), epochs=2))
+    p = diagram.node_grid(blobs, 2, 2, 20)  # P(class 2): white to the class's colour
+    pixels, ends = diagram.node_pixels(blobs, 2, 2, p)
+    assert ends[1][1] == tuple(np.array([44, 160, 44]))  # class 2's green
+    assert pixels.shape == (20, 20, 3)

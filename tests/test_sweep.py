@@ -9,7 +9,7 @@ import torch
 from playground import OPTIMIZERS, Config, ConfigError, load_data, train
 from playground.config import MAX_STEPS
 from playground.stacked import STACKED_OPTIMIZERS
-from playground.sweep import MAX_MODELS, SWEEP_KNOBS, sweep
+from playground.sweep import MAX_MODELS, SWEEP_KNOBS, prepare, sweep
 
 # Small and quick: 150 training points, so batch 32 leaves a remainder batch of 22.
 BASE = Config(dataset="moons", n_samples=200, noise=0.2, test_fraction=0.25, hidden=(8, 8),
@@ -229,3 +229,16 @@ def test_drop_weights_keeps_the_metrics():
     assert result.table().equals(table) and result.params == [None] * 4
     with pytest.raises(ValueError, match="weights were dropped"):
         result.model(0)
+
+
+def test_width_on_a_network_without_hidden_layers_gives_one_layer():
+    base = Config(dataset="xor", n_samples=60, hidden=(), epochs=1)
+    result = prepare(base, {"width": [2, 4, 8]}, 1)
+    assert [c.hidden for c in result.configs] == [(2,), (4,), (8,)]
+    deeper = prepare(Config(dataset="xor", n_samples=60, hidden=(5, 5), epochs=1),
+                     {"width": [2, 3]}, 1)
+    assert [c.hidden for c in deeper.configs] == [(2, 2), (3, 3)]
+    with pytest.raises(ConfigError, match="width"):
+        prepare(base, {"depth": [1, 2]}, 1)
+    with pytest.raises(ConfigError, match="whole number"):
+        prepare(Config(dataset="xor", n_samples=60, hidden=(4,), epochs=1), {"depth": [1.5]}, 1)

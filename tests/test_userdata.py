@@ -311,3 +311,9 @@ def test_the_views_draw_lopsided_and_wide_uploads():
     y = rng.normal(size=80)
     fit = raster.fit_image(y, y + rng.normal(scale=0.1, size=80))  # regression beyond 2-D
     assert fit.width > 400 and fit.height > 400
+
+
+def test_a_file_with_only_the_target_named_says_it_has_no_features():
+    raw = rows(",t", *[f"{i},{i % 2}" for i in range(20)])  # a saved index and the target
+    with pytest.raises(DataFileError, match="no feature column"):
+        read_csv(raw)

@@ -70,6 +70,11 @@ def _next_number() -> int:
 
 
 def _trim(records: list[RunRecord]) -> None:
+    """Keep at most MAX_PINNED pinned runs (the oldest pins lapse: A/B and lessons pin their
+    runs) and MAX_UNPINNED others (the oldest go)."""
+    pinned = [i for i, r in enumerate(records) if r.pinned]
+    for i in pinned[:max(0, len(pinned) - MAX_PINNED)]:
+        records[i] = dataclasses.replace(records[i], pinned=False)
     unpinned = [r for r in records if not r.pinned]
     for r in unpinned[:max(0, len(unpinned) - MAX_UNPINNED)]:
         records.remove(r)
@@ -97,7 +102,6 @@ def _table(records: list[RunRecord]) -> None:
     table.insert(0, "pin", [r.pinned for r in records])
     table.insert(0, "show", [r.key in shown for r in records])
     table.index = [r.key for r in records]
-    metric = table.columns[5]
     edited = st.data_editor(
         table, key="kept_runs_table", hide_index=True, width="stretch",
         disabled=[c for c in table.columns if c not in ("show", "pin", "run")],
@@ -105,8 +109,8 @@ def _table(records: list[RunRecord]) -> None:
             "show": st.column_config.CheckboxColumn("show", help="Overlay this run's curves."),
             "pin": st.column_config.CheckboxColumn("pin", help="Pinned runs are never dropped."),
             "run": st.column_config.TextColumn("run", width="large"),
-            metric: st.column_config.NumberColumn(
-                format="percent" if "accuracy" in metric else "%.3f"),
+            "test accuracy": st.column_config.NumberColumn(format="percent"),
+            "test R²": st.column_config.NumberColumn(format="%.3f"),
             "test loss": st.column_config.NumberColumn(format="%.4g"),
             "train loss": st.column_config.NumberColumn(format="%.4g"),
             "seconds": st.column_config.NumberColumn(format="%.2f")})

@@ -67,7 +67,9 @@ class NetworkView:
         layer, unit, name = self.node
         d = run.data
         values = diagram.node_grid(run, layer, unit, BIG if d.dim == 2 else 200)
-        image = raster.node_image(d.box, values, d.X_train, d.y_train, task=run.task, title=name)
+        pixels, ends = diagram.node_pixels(run, layer, unit, values)
+        image = raster.node_image(d.box, values, d.X_train, d.y_train, task=run.task, title=name,
+                                  background=pixels[::-1] if d.dim == 2 else None, ends=ends)
         self._put("node", self.areas["node"], "image", raster.png_bytes(image), width="stretch",
                   output_format="PNG",
                   caption=f"{NODE_CAPTION} at each point of the input space: {name}")

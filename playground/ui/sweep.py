@@ -10,7 +10,14 @@ import numpy as np
 import streamlit as st
 
 from playground import FIELDS, Config, ConfigError, Run, charts
-from playground.sweep import MAX_MODELS, SweepResult, fallback_reason, prepare, sweep
+from playground.sweep import (
+    MAX_MODELS,
+    SweepResult,
+    fallback_reason,
+    prepare,
+    sweep,
+    sweep_hidden,
+)
 from playground.train import changed_fields
 from playground.ui.live import training_slot
 from playground.ui.sidebar import LR_STEPS, key
@@ -286,6 +293,4 @@ def use_point(point: dict[str, Any], base: Config) -> None:
         if name not in ("width", "depth"):
             state[key(name)] = value
     if "width" in point or "depth" in point:
-        width = point.get("width", base.hidden[0] if base.hidden else None)
-        depth = point.get("depth", len(base.hidden))
-        state[key("hidden")] = ", ".join([str(width)] * depth)
+        state[key("hidden")] = ", ".join(map(str, sweep_hidden(base, point)))
