@@ -134,9 +134,13 @@ def confusion(run: Run, split: str = "test") -> np.ndarray:
 
 def per_class_accuracy(run: Run, split: str = "test") -> np.ndarray:
     """(k,) share of each class's points predicted correctly (NaN for a class with no points)."""
-    m = confusion(run, split)
+    return class_accuracy(confusion(run, split))
+
+
+def class_accuracy(matrix: np.ndarray) -> np.ndarray:
+    """A confusion matrix (true x predicted) -> (k,) each class's share predicted right."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.diag(m) / m.sum(axis=1)
+        return np.diag(matrix) / matrix.sum(axis=1)
 
 
 def residuals(run: Run, split: str = "test") -> tuple[np.ndarray, np.ndarray]:

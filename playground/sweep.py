@@ -93,6 +93,7 @@ class SweepResult:
         self.history = self.history or [{k: [] for k in metric_keys(task, ("test",))}
                                         for _ in range(n)]
         self.params = self.params or [None] * n
+        self.epochs = [0] * n  # epochs each model trained
         # Hold the dataset's spec: an uploaded one stays in the registry while this result does.
         self._dataset_spec = DATASETS[self.base.dataset]
 
@@ -101,6 +102,7 @@ class SweepResult:
             model: nn.Sequential | None = None) -> None:
         self.status[i], self.final[i], self.params[i] = status, final, params
         self.history[i] = {k: list(v) for k, v in history.items()}
+        self.epochs[i] = max(len(self.history[i]["test_loss"]) - 1, 0)
         if model is not None:  # keeps BatchNorm's running statistics, which params lack
             self.models[i] = model
 
@@ -117,10 +119,9 @@ class SweepResult:
 
     def table(self) -> pd.DataFrame:
         """One row per model: knob values, seed, status, epochs trained and final metrics."""
-        rows = [{**p, "seed": c.seed, "status": s, "epochs": max(len(h["test_loss"]) - 1, 0),
-                 **f}
-                for p, c, s, f, h in zip(self.points, self.configs, self.status, self.final,
-                                         self.history)]
+        rows = [{**p, "seed": c.seed, "status": s, "epochs": e, **f}
+                for p, c, s, f, e in zip(self.points, self.configs, self.status, self.final,
+                                         self.epochs)]
         return pd.DataFrame(rows)
 
     def summary(self, metric: str | None = None) -> pd.DataFrame:
@@ -146,10 +147,12 @@ class SweepResult:
         return s.loc[s["mean"].idxmin() if lower else s["mean"].idxmax()].to_dict()
 
     def drop_weights(self) -> SweepResult:
-        """Forget the trained weights (model() no longer works), keeping every metric: what a
-        page keeps between reruns, since 64 models' weights can take tens of megabytes."""
+        """Forget the trained weights (model() no longer works) and the per-epoch histories,
+        keeping every final metric and the epochs trained: what a page keeps between reruns,
+        since 64 models' weights and 10,000-epoch histories can take tens of megabytes."""
         self.params = [None] * len(self.configs)
         self.models = {}
+        self.history = [{k: v[-1:] for k, v in h.items()} for h in self.history]
         return self
 
     def model(self, i: int) -> nn.Sequential:

@@ -227,6 +227,7 @@ def test_drop_weights_keeps_the_metrics():
     table = result.table()
     result.drop_weights()
     assert result.table().equals(table) and result.params == [None] * 4
+    assert all(len(v) == 1 for h in result.history for v in h.values())  # last epoch only
     with pytest.raises(ValueError, match="weights were dropped"):
         result.model(0)
 

@@ -12,6 +12,7 @@ from playground import FIELDS, Config, ConfigError, Run
 from playground.compare import (
     X_AXES,
     RunRecord,
+    config_diff,
     describe,
     diff_table,
     overlay_curves,
@@ -167,8 +168,9 @@ def _differences(shown: list[RunRecord]) -> None:
     table = diff_table(shown)
     if len(shown) == 1:
         st.caption("One run shown: its full set-up.")
-    elif len(table) == len(FIELDS):
-        pass
+    elif not config_diff([r.config for r in shown]):
+        st.caption("The shown runs have the same settings (they may differ in how long they "
+                   "trained): here is the set-up.")
     else:
         st.caption(f"Settings that differ between the shown runs ({len(table)} of "
                    f"{len(FIELDS)}; all others are the same). Highlighted: differs from the "
@@ -196,8 +198,9 @@ def _ab_ui(run: Run) -> None:
     knob = cols[0].selectbox("Setting", AB_KNOBS, key="ab_knob", format_func=field_label)
     value = _value_widget(cols[1], knob, cfg)
     cols[2].markdown("<div style='height:1.75rem'></div>", unsafe_allow_html=True)
-    if state.get("ab_verdict"):
-        st.info(state.ab_verdict, icon=":material/compare_arrows:")
+    verdict = state.get("ab_verdict")
+    if verdict and verdict[0] == cfg:  # only under the set-up it was for
+        st.info(verdict[1], icon=":material/compare_arrows:")
     go = cols[2].button("Run A and B", key="ab_run", width="stretch",
                         help=f"Trains both for {cfg.epochs:,} epochs.")
     if not go:
@@ -243,7 +246,7 @@ def _run_ab(a: Config, b: Config, knob: str, run: Run) -> None:
         remember(r, f"{name}: {field_label(knob).lower()} = {shown_value}", pinned=True)
         keys.append(r.ui_key)
     state.shown_runs = set(keys)  # overlay just the pair
-    state.ab_verdict = _verdict(runs, knob)
+    state.ab_verdict = (a, _verdict(runs, knob))
     st.rerun()
 
 

@@ -111,7 +111,7 @@ def _class_errors(run: Run, split: str) -> None:
     with right_col:
         st.caption("Each class's share of points predicted right; the dashed line is the "
                    "overall accuracy. A class far below it is one the model has not learned.")
-        frame, spec = charts.class_accuracy(insight.per_class_accuracy(run, split),
+        frame, spec = charts.class_accuracy(insight.class_accuracy(matrix),
                                             matrix.sum(axis=1), names, right / max(total, 1))
         st.vega_lite_chart(frame, spec, width="stretch", height=max(160, 30 * len(names) + 40))
 

@@ -12,14 +12,12 @@ from playground import Config, ConfigError, Run
 from playground.datasets import UPLOAD_PREFIX
 from playground.export import to_script
 from playground.ui.sidebar import load_into_widgets, my_datasets
-from playground.ui.upload import upload_ui
 
 state = st.session_state
 MAX_CONFIG_BYTES = 20_000  # a Config's JSON is well under 2 KB
 
 
 def takeaway_ui(cfg: Config, run: Run) -> None:
-    upload_ui()  # bringing data in sits beside taking things away
     with st.expander("Save, load and take away"):
         left, right = st.columns(2)
         with left:
