@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
 from PIL import Image, ImageDraw
 from torch import nn
 
 from .colours import CLASS_COLOURS, WHITE, diverging_rgb, rgb
 from .datasets import grid
-from .insight import _hidden_outputs
+from .insight import class_names, node_grid, node_values  # noqa: F401 (node_grid: re-export)
 from .raster import _font
 
 if TYPE_CHECKING:
@@ -74,37 +73,12 @@ def unit_names(run: Run) -> list[list[str]]:
     d = run.data
     inputs = list(d.input_names())
     hidden = [[f"h{i + 1}.{u + 1}" for u in range(w)] for i, w in enumerate(run.config.hidden)]
-    classes = list(d.class_names) or [f"class {k}" for k in range(d.n_classes)]
+    classes = class_names(d)
     if run.task == "multiclass":
-        outputs = [f"P({name})" if d.class_names else name for name in classes]
+        outputs = [f"P({name})" for name in classes]
     else:
         outputs = [f"P({classes[1]})" if run.task == "binary" else "prediction"]
     return [inputs[:d.n_features], *hidden, outputs]
-
-
-@torch.inference_mode()
-def node_values(run: Run, X: np.ndarray) -> list[np.ndarray]:
-    """Every node's output on raw inputs X (n, dim): per layer (n, width) — the (transformed)
-    features, each hidden layer's activations, then the output (probabilities, or predictions)."""
-    inputs = torch.from_numpy(run.data.transform(np.asarray(X, dtype=np.float64))).to(run.device)
-    hidden = [h.cpu().numpy() for h in _hidden_outputs(run, inputs)]
-    out = run.predict(X)
-    out = out[:, 1:] if run.task == "binary" else out.reshape(len(X), -1)
-    return [inputs.cpu().numpy(), *hidden, out]
-
-
-def node_grid(run: Run, layer: int, unit: int, resolution: int = 80) -> np.ndarray:
-    """One node's output over the data's box: (r, r) on 2-D data (row i at y = ys[i]) or (r,)
-    on 1-D data. Layer 0 is the inputs, then the hidden layers, then the outputs."""
-    d = run.data
-    if d.box is None or d.dim > 2:
-        raise ValueError("node pictures need 1-D or 2-D data")
-    ws = widths(run)
-    if not 0 <= layer < len(ws) or not 0 <= unit < ws[layer]:
-        raise ValueError(f"no unit {unit} in layer {layer} of a network with widths {ws}")
-    _, _, points = grid(d.box, resolution)
-    values = node_values(run, points)[layer][:, unit]
-    return values.reshape((resolution, resolution) if d.dim == 2 else (resolution,))
 
 
 def _png_url(pixels: np.ndarray) -> str:

@@ -90,18 +90,37 @@ def activation_stats(run: Run, X: np.ndarray | None = None, bins: int = HIST_BIN
     return stats
 
 
-def neuron_grid(run: Run, layer: int, unit: int, resolution: int = 64) -> np.ndarray:
-    """One hidden unit's activation over the data's box: (r, r) on 2-D data, row i at
-    y = ys[i] (datasets.grid's layout), or (r,) on 1-D data."""
+@torch.inference_mode()
+def node_values(run: Run, X: np.ndarray) -> list[np.ndarray]:
+    """Every node's output on raw inputs X (n, dim): per layer (n, width) — the (transformed)
+    features, each hidden layer's activations, then the output (probabilities, or predictions)."""
+    inputs = torch.from_numpy(run.data.transform(np.asarray(X, dtype=np.float64))).to(run.device)
+    hidden = [h.cpu().numpy() for h in _hidden_outputs(run, inputs)]
+    out = run.predict(X)
+    out = out[:, 1:] if run.task == "binary" else out.reshape(len(X), -1)
+    return [inputs.cpu().numpy(), *hidden, out]
+
+
+def node_grid(run: Run, layer: int, unit: int, resolution: int = 80) -> np.ndarray:
+    """One node's output over the data's box: (r, r) on 2-D data (row i at y = ys[i]) or (r,)
+    on 1-D data. Layer 0 is the inputs, then the hidden layers, then the outputs."""
     d = run.data
     if d.box is None or d.dim > 2:
-        raise ValueError("neuron heatmaps need 1-D or 2-D data")
-    widths = run.config.hidden
-    if not 0 <= layer < len(widths) or not 0 <= unit < widths[layer]:
-        raise ValueError(f"no unit {unit} in hidden layer {layer} of {widths}")
+        raise ValueError("node pictures need 1-D or 2-D data")
+    ws = [d.n_features, *run.config.hidden, run.config.n_outputs]
+    if not 0 <= layer < len(ws) or not 0 <= unit < ws[layer]:
+        raise ValueError(f"no unit {unit} in layer {layer} of a network with widths {ws}")
     _, _, points = grid(d.box, resolution)
-    a = _hidden_outputs(run, _inputs(run, points), upto=layer)[layer][:, unit].cpu().numpy()
-    return a.reshape((resolution, resolution) if d.dim == 2 else (resolution,))
+    values = node_values(run, points)[layer][:, unit]
+    return values.reshape((resolution, resolution) if d.dim == 2 else (resolution,))
+
+
+def neuron_grid(run: Run, layer: int, unit: int, resolution: int = 64) -> np.ndarray:
+    """One hidden unit's activation over the data's box: (r, r) on 2-D data, row i at
+    y = ys[i] (datasets.grid's layout), or (r,) on 1-D data. `layer` counts hidden layers."""
+    if not 0 <= layer < len(run.config.hidden):
+        raise ValueError(f"no unit {unit} in hidden layer {layer} of {run.config.hidden}")
+    return node_grid(run, layer + 1, unit, resolution)
 
 
 # ---- errors ---------------------------------------------------------------------------------
@@ -114,9 +133,8 @@ def _split(data: Data, split: str) -> tuple[np.ndarray, np.ndarray]:
 def class_names(data: Data) -> list[str]:
     """Display names of the classes, in label order: the data's own when it has them (an
     uploaded file's labels), the digit for digits, else "class 0", "class 1", ..."""
-    names = getattr(data, "class_names", None)
-    if names:
-        return [str(n) for n in names]
+    if data.class_names:
+        return [str(n) for n in data.class_names]
     if data.name == "digits":
         return [str(k) for k in range(data.n_classes)]
     return [f"class {k}" for k in range(data.n_classes)]
