@@ -360,15 +360,21 @@ def _check_together(c: Config) -> dict[str, str]:
     return errors
 
 
+def cost(c: Config) -> tuple[int, float]:
+    """What a run of `c` costs: optimizer steps, and training points x epochs x parameters (the
+    two budgets MAX_STEPS and MAX_WORK bound)."""
+    steps = math.ceil(c.n_train / min(c.batch_size, c.n_train)) * c.epochs
+    return steps, float(c.n_train * c.epochs * count_parameters(c.sizes, c.batchnorm))
+
+
 def _check_budget(c: Config) -> dict[str, str]:
     if c.n_train < 2:
         return {"test_fraction": "leaves fewer than 2 training points; lower it or add samples"}
-    steps = math.ceil(c.n_train / min(c.batch_size, c.n_train)) * c.epochs
+    steps, work = cost(c)
     if steps > MAX_STEPS:
         msg = (f"{steps:,} optimizer steps is more than the limit of {MAX_STEPS:,}; use fewer "
                "epochs, fewer samples or a larger batch")
         return {"epochs": msg, "batch_size": msg}
-    work = c.n_train * c.epochs * count_parameters(c.sizes, c.batchnorm)
     if work > MAX_WORK:
         msg = (f"this run would cost {work:.2g} point-epoch-weights, more than the limit of "
                f"{MAX_WORK:.0g}; use fewer epochs, samples or neurons")

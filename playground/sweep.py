@@ -42,9 +42,8 @@ from typing import Any
 import pandas as pd
 from torch import Tensor, nn
 
-from .config import FIELDS, MAX_STEPS, MAX_WORK, Config, ConfigError
+from .config import FIELDS, MAX_STEPS, MAX_WORK, Config, ConfigError, cost
 from .datasets import DATASETS, Data
-from .model import count_parameters
 from .stacked import Stack, build, metric_keys
 from .train import choose_device, load_data, train
 
@@ -274,8 +273,8 @@ def _config(base: Config, point: dict[str, Any], seed: int) -> Config:
 
 def _check_budget(configs: list[Config]) -> None:
     """The whole sweep gets one run's budget (config.MAX_STEPS and MAX_WORK), summed."""
-    steps = sum(math.ceil(c.n_train / min(c.batch_size, c.n_train)) * c.epochs for c in configs)
-    work = sum(c.n_train * c.epochs * count_parameters(c.sizes, c.batchnorm) for c in configs)
+    costs = [cost(c) for c in configs]
+    steps, work = sum(s for s, _ in costs), sum(w for _, w in costs)
     if steps > MAX_STEPS:
         raise ConfigError({"sweep": f"{steps:,} optimizer steps over all models is more than "
                            f"the limit of {MAX_STEPS:,}; use fewer models, epochs or samples"})
