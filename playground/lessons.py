@@ -19,9 +19,6 @@ from .datasets import Data
 from .train import Run, load_data
 
 Check = Callable[[dict[str, "Run"]], tuple[bool, str]]
-# The Config fields that decide the data: set-ups equal on these share one Data object.
-DATA_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "n_classes", "features",
-               "standardize", "data_seed")
 
 
 @dataclass(frozen=True)
@@ -40,13 +37,10 @@ class Lesson:
 def run_lesson(lesson: Lesson, callback: Callable[[str, Run], bool | None] | None = None
                ) -> dict[str, Run]:
     """Train every set-up of `lesson`; `callback(label, run)` runs after each epoch."""
-    shared: dict[tuple, Data] = {}
+    shared: dict[tuple, Data] = {}  # set-ups with equal Data fields share one Data object
     runs: dict[str, Run] = {}
     for label, cfg in lesson.configs.items():
-        key = tuple(getattr(cfg, f) for f in DATA_FIELDS)
-        if key not in shared:
-            shared[key] = load_data(cfg)
-        run = Run(cfg, shared[key])
+        run = Run(cfg, load_data(cfg, shared))
         step = None if callback is None else (lambda r, label=label: callback(label, r))
         runs[label] = run.fit(cfg.epochs, step)
     return runs

@@ -60,7 +60,6 @@ STATUSES = ("finished", "diverged", "stopped", "early_stopped", "not run")
 # Config fields that may differ between the models of one stack (all others must agree).
 PER_MODEL = frozenset({"seed", "init", "lr", "momentum", "weight_decay", "l1", "clip", "schedule",
                        "step_size", "gamma"})
-DATA_FIELDS = tuple(n for n, f in FIELDS.items() if f.metadata["group"] == "Data")
 
 Progress = Callable[[float], bool | None]
 
@@ -306,12 +305,7 @@ def _plan(configs: list[Config]) -> tuple[dict[tuple, list[int]], dict[int, str]
 
 
 def _data(c: Config, given: Data | None, cache: dict[tuple, Data]) -> Data:
-    if given is not None:
-        return given
-    key = tuple(getattr(c, k) for k in DATA_FIELDS)
-    if key not in cache:
-        cache[key] = load_data(c)
-    return cache[key]
+    return given if given is not None else load_data(c, cache)
 
 
 class _Progress:

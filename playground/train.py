@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .config import Config
+from .config import FIELDS, Config
 from .datasets import DATASETS, Data, make_data
 from .engine import Network
 from .losses import loss_grad, predictions, resolve_loss
@@ -39,6 +39,7 @@ EVAL_CHUNK = 65_536  # rows per forward pass when evaluating, to bound memory on
 NORM_MATRIX_MAX = 4_000_000  # parameters x Linear layers, for the gradient-norm matrix
 
 Callback = Callable[["Run"], bool | None]
+DATA_FIELDS = tuple(n for n, f in FIELDS.items() if f.metadata["group"] == "Data")
 
 # Fields a running model can take on the fly (TF Playground lets you change the learning rate
 # mid-run); any other change means new data or a new network, so a new Run.
@@ -50,10 +51,23 @@ def changed_fields(old: Config, new: Config) -> list[str]:
     return [k for k, v in new.to_dict().items() if old.to_dict()[k] != v]
 
 
-def load_data(config: Config) -> Data:
-    return make_data(config.dataset, config.n_samples, config.noise, config.test_fraction,
+def load_data(config: Config, cache: dict[tuple, Data] | None = None) -> Data:
+    """The config's data. With `cache` (a dict the caller keeps), configs that differ only
+    outside the Data fields share one Data object: the same points, fairly compared."""
+    key = data_key(config)
+    if cache is not None and key in cache:
+        return cache[key]
+    data = make_data(config.dataset, config.n_samples, config.noise, config.test_fraction,
                      config.data_seed, n_classes=config.n_classes, features=config.features,
                      standardize=config.standardize)
+    if cache is not None:
+        cache[key] = data
+    return data
+
+
+def data_key(config: Config) -> tuple:
+    """The values of the config's Data fields: equal keys, equal data."""
+    return tuple(getattr(config, name) for name in DATA_FIELDS)
 
 
 def flops_per_step(config: Config) -> float:

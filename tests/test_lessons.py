@@ -14,7 +14,6 @@ import torch
 
 from playground import Config, Run
 from playground.lessons import (
-    DATA_FIELDS,
     LESSONS,
     Lesson,
     final,
@@ -23,7 +22,7 @@ from playground.lessons import (
     run_lesson,
     seconds_per_epoch,
 )
-from playground.train import changed_fields
+from playground.train import changed_fields, data_key
 
 # What each comparison may change between its set-ups; everything else must be equal.
 VARIED = {
@@ -74,7 +73,7 @@ def test_set_ups_on_the_same_data_share_seeds():
         by_data: dict[str, set] = {}
         for cfg in lesson.configs.values():
             by_data.setdefault(cfg.dataset, set()).add(
-                tuple(getattr(cfg, f) for f in DATA_FIELDS) + (cfg.seed,))
+                data_key(cfg) + (cfg.seed,))
         assert all(len(v) == 1 for v in by_data.values()), lesson.name
 
 
