@@ -125,7 +125,7 @@ def _dataset_caption(name: str) -> str:
 def sidebar_ui(cfg: Config) -> dict[str, Any]:
     """Draw every knob, grouped; return the values (hidden knobs keep the current config's)."""
     for spec in my_datasets().values():
-        userdata.register(spec)  # the registry is shared and bounded: keep ours in it
+        userdata.register(spec)  # the shared registry holds uploads weakly: keep ours in it
     values: dict[str, Any] = {}
     for group in GROUPS:
         with st.sidebar.expander(group, expanded=True):
