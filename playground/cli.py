@@ -124,10 +124,10 @@ class Progress:
             return
         self.last_draw = now
         filled = round(self.width * done / max(self.epochs, 1))
-        score = "test_r2" if "test_r2" in run.history else "test_acc"
+        key = "test_r2" if "test_r2" in run.history else "test_acc"
         line = (f"epoch {run.epoch}/{self.first_epoch + self.epochs} "
                 f"[{'#' * filled}{'.' * (self.width - filled)}] "
-                f"loss {run.history['train_loss'][-1]:.4g} {score} {run.history[score][-1]:.4g}")
+                f"loss {run.history['train_loss'][-1]:.4g} {key} {run.history[key][-1]:.4g}")
         self.stream.write("\r" + line.ljust(self.drawn))
         self.stream.flush()
         self.drawn = len(line)

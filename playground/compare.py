@@ -14,6 +14,7 @@ import pandas as pd
 
 from .charts import thin
 from .config import FIELDS, Config
+from .train import score
 
 # Curves per run in an overlay, and the palette that tells runs apart (colour-blind safe).
 PALETTE = ("#0877bd", "#e4572e", "#2a9d3a", "#8e44ad", "#f59322", "#17becf", "#7f7f7f",
@@ -36,7 +37,7 @@ class RunRecord:
     @property
     def metric(self) -> str:
         """The headline test metric's history key: accuracy, or R² for regression."""
-        return "test_r2" if self.task == "regression" else "test_acc"
+        return score(self.task)[0]
 
     def final(self, key: str) -> float:
         """The value for the weights the run held (after early stopping: the best epoch's)."""
@@ -78,9 +79,8 @@ def summary_table(records: list[RunRecord]) -> pd.DataFrame:
     """One row per run: its final numbers."""
     rows = []
     for r in records:
-        metric = "R²" if r.task == "regression" else "accuracy"
         rows.append({"run": r.label, "status": r.status, "epochs": int(r.history["epoch"][-1]),
-                     f"test {metric}": r.final(r.metric), "test loss": r.final("test_loss"),
+                     score(r.task)[1]: r.final(r.metric), "test loss": r.final("test_loss"),
                      "train loss": r.final("train_loss"), "seconds": r.final("seconds")})
     return pd.DataFrame(rows)
 

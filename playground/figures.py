@@ -11,6 +11,7 @@ from PIL import Image
 
 from . import raster
 from .datasets import Data, grid
+from .train import score
 
 if TYPE_CHECKING:
     from .train import Run
@@ -78,7 +79,6 @@ def curves_image(history: dict, series: dict[str, str], *, ylabel: str,
 
 def metric_series(task: str) -> tuple[dict[str, str], str]:
     """The task's quality curves: accuracy, or R² for regression."""
-    if task == "regression":
-        return {"train_r2": "train R²", "test_r2": "test R²"}, "R²"
-    return {"train_acc": "train accuracy", "test_acc": "test accuracy"}, "accuracy"
+    series = dict(score(task, split) for split in ("train", "test"))
+    return series, "R²" if task == "regression" else "accuracy"
 

@@ -45,7 +45,7 @@ from torch import Tensor, nn
 from .config import FIELDS, MAX_STEPS, MAX_WORK, Config, ConfigError, cost
 from .datasets import DATASETS, Data
 from .stacked import Stack, build, metric_keys
-from .train import choose_device, load_data, train
+from .train import choose_device, load_data, score, train
 
 _CONFIG_KNOBS = ("lr", "batch_size", "activation", "optimizer", "init", "momentum",
                  "weight_decay", "l1", "clip", "schedule", "step_size", "gamma", "epochs", "loss",
@@ -113,7 +113,7 @@ class SweepResult:
         return all(s not in ("stopped", "not run") for s in self.status)
 
     def default_metric(self) -> str:
-        return "test_acc" if self.task != "regression" else "test_r2"
+        return score(self.task)[0]
 
     def table(self) -> pd.DataFrame:
         """One row per model: knob values, seed, status, epochs trained and final metrics."""

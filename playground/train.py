@@ -65,6 +65,13 @@ def load_data(config: Config, cache: dict[tuple, Data] | None = None) -> Data:
     return data
 
 
+def score(task: str, split: str = "test") -> tuple[str, str]:
+    """A task's headline quality metric on a split: its history key and its label (accuracy,
+    or R² for regression)."""
+    name, label = ("r2", "R²") if task == "regression" else ("acc", "accuracy")
+    return f"{split}_{name}", f"{split} {label}"
+
+
 def data_key(config: Config) -> tuple:
     """The values of the config's Data fields: equal keys, equal data."""
     return tuple(getattr(config, name) for name in DATA_FIELDS)

@@ -19,6 +19,7 @@ from playground.compare import (
     record_of,
     summary_table,
 )
+from playground.train import score
 from playground.ui.live import training_slot
 from playground.ui.sidebar import field_label
 
@@ -154,10 +155,8 @@ def _overlay(shown: list[RunRecord]) -> None:
     charts[0].vega_lite_chart(loss[0], loss[1], width="stretch", height=300)
     tasks = {r.task for r in shown}
     if len(tasks) == 1:
-        regression = tasks == {"regression"}
-        key = f"{split}_r2" if regression else f"{split}_acc"
-        title = f"{split} R²" if regression else f"{split} accuracy"
-        metric = overlay_curves(shown, key, x=x, title=title, percent=not regression)
+        key, title = score(next(iter(tasks)), split)
+        metric = overlay_curves(shown, key, x=x, title=title, percent=tasks != {"regression"})
         charts[1].vega_lite_chart(metric[0], metric[1], width="stretch", height=300)
     else:
         charts[1].caption("Accuracy and R² cannot share an axis: show runs of one kind.")
@@ -252,8 +251,7 @@ def _run_ab(a: Config, b: Config, knob: str, run: Run) -> None:
 
 def _verdict(runs: list[Run], knob: str) -> str:
     a, b = runs
-    metric = "test_r2" if a.task == "regression" else "test_acc"
-    name = "test R²" if a.task == "regression" else "test accuracy"
+    metric, name = score(a.task)
     show = (lambda v: f"{v:.3f}") if a.task == "regression" else (lambda v: f"{v:.1%}")
     va, vb = a.final[metric], b.final[metric]
     better = "B" if vb > va else "A" if va > vb else "neither"
