@@ -20,8 +20,8 @@ from types import ModuleType
 
 from . import datasets, model, optim
 from .config import Config
+from .device import AUTO_CUDA_FLOPS, flops_per_step
 from .losses import auto_loss
-from .train import AUTO_CUDA_FLOPS, flops_per_step
 
 _KNOWN = {f.name for f in fields(Config)} | {"engine"}  # the fields this exporter writes out
 _STDLIB = frozenset(sys.stdlib_module_names)

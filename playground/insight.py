@@ -19,8 +19,9 @@ from torch import Tensor, nn
 from . import raster
 from .config import Config
 from .datasets import Data, grid
+from .device import cpu_threads_for
 from .snapshots import decode, value_range
-from .train import Run, cpu_threads_for
+from .train import Run
 
 # Units whose activation family has a hard zero floor (or a near-zero negative side): "dead"
 # means the unit's output is never > 0 on any training point. For plain ReLU such a unit also

@@ -20,10 +20,10 @@ from torch import Tensor, nn
 
 from .config import Config
 from .datasets import Data
+from .device import AUTO_CUDA_FLOPS, flops_per_step
 from .losses import resolve_loss
 from .model import ACTIVATIONS, build_model
 from .optim import OPTIMIZERS, lr_factor
-from .train import AUTO_CUDA_FLOPS, flops_per_step
 
 if TYPE_CHECKING:
     from .sweep import _Progress
@@ -43,7 +43,7 @@ def build(c: Config, n_in: int) -> tuple[nn.Sequential, Any]:
 
 @contextlib.contextmanager
 def _threads_for(flops: float) -> Iterator[None]:
-    """One CPU thread for small stacks, as train.cpu_threads_for does for small runs."""
+    """One CPU thread for small stacks, as device.cpu_threads_for does for small runs."""
     previous = torch.get_num_threads()
     if flops < AUTO_CUDA_FLOPS:
         torch.set_num_threads(1)

@@ -44,8 +44,9 @@ from torch import Tensor, nn
 
 from .config import FIELDS, MAX_STEPS, MAX_WORK, Config, ConfigError, cost
 from .datasets import DATASETS, Data
+from .device import choose_device
 from .stacked import Stack, build, metric_keys
-from .train import choose_device, load_data, score, train
+from .train import load_data, score, train
 
 _CONFIG_KNOBS = ("lr", "batch_size", "activation", "optimizer", "init", "momentum",
                  "weight_decay", "l1", "clip", "schedule", "step_size", "gamma", "epochs", "loss",

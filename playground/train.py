@@ -12,10 +12,9 @@ status "early_stopped" and puts back the weights of the best epoch (`run.best_ep
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -23,6 +22,7 @@ from torch import Tensor, nn
 
 from .config import FIELDS, Config
 from .datasets import DATASETS, Data, make_data
+from .device import choose_device, cpu_threads_for
 from .engine import Network
 from .losses import loss_grad, predictions, resolve_loss
 from .model import build_model
@@ -30,11 +30,6 @@ from .numpy_engine import NumpyEngine
 from .optim import lr_factor, make_optimizer
 from .snapshots import Snapshots
 
-# `device="auto"` trains on CUDA only from this many floating-point operations per step
-# (about 6 x batch x weights). Small networks are launch-bound on a GPU: on an H100 the moons
-# workload (2-16-16-1, batch 32: 6e4 per step) ran 3x slower on CUDA than on the CPU, while a
-# 64-512-512-10 network at batch 1024 (2e9 per step) ran 29x faster.
-AUTO_CUDA_FLOPS = 2e7
 EVAL_CHUNK = 65_536  # rows per forward pass when evaluating, to bound memory on large data
 NORM_MATRIX_MAX = 4_000_000  # parameters x Linear layers, for the gradient-norm matrix
 
@@ -75,40 +70,6 @@ def score(task: str, split: str = "test") -> tuple[str, str]:
 def data_key(config: Config) -> tuple:
     """The values of the config's Data fields: equal keys, equal data."""
     return tuple(getattr(config, name) for name in DATA_FIELDS)
-
-
-def flops_per_step(config: Config) -> float:
-    sizes = config.sizes
-    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
-    return 6.0 * min(config.batch_size, config.n_train) * weights
-
-
-def choose_device(config: Config) -> torch.device:
-    if config.engine == "numpy":
-        return torch.device("cpu")
-    if config.device != "auto":
-        return torch.device(config.device)
-    big = flops_per_step(config) >= AUTO_CUDA_FLOPS
-    return torch.device("cuda" if big and torch.cuda.is_available() else "cpu")
-
-
-@contextlib.contextmanager
-def cpu_threads_for(config: Config, device: torch.device) -> Iterator[None]:
-    """Train small networks on one CPU thread.
-
-    Their tensors are too small to split, yet some kernels (fused Adam, reductions) still hand
-    work to a second thread on every call; when another process holds that core the call waits
-    for it. Measured on W1 with one core kept busy: 0.16 s on one thread against 2-3 s on two.
-    """
-    if device.type != "cpu" or flops_per_step(config) >= AUTO_CUDA_FLOPS:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def train(config: Config, callback: Callback | None = None, data: Data | None = None) -> Run:
