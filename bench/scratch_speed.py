@@ -1,4 +1,4 @@
-"""Speed of the from-scratch NumPy engine (playground/scratch.py) against scikit-learn and TF Playground.
+"""Speed of the from-scratch NumPy engine (playground/scratch/mlp.py) against scikit-learn and TF Playground.
 
 Two measurements, each interleaved round-robin in one process (medians of --repeats):
 
@@ -30,7 +30,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere, no install
 from train_speed import run_sklearn  # noqa: E402
 
-from playground import Config, Data, load_data, scratch, train  # noqa: E402
+from playground import Config, Data, load_data, train  # noqa: E402
+from playground.scratch import mlp
 
 W1 = Config(dataset="moons", n_samples=1000, noise=0.2, test_fraction=0.2, hidden=(16, 16),
             activation="relu", optimizer="adam", lr=0.01, batch_size=32, epochs=100, seed=0)
@@ -41,8 +42,8 @@ TF_PLAYGROUND_STEPS = 8150
 
 def scratch_alone(cfg: Config, data: Data) -> tuple[float, int]:
     """The engine in the plainest loop; returns (test accuracy, steps taken)."""
-    net = scratch.build(cfg.sizes, cfg.activation, seed=cfg.seed)
-    opt = scratch.SCRATCH_OPTIMIZERS[cfg.optimizer](net.theta)
+    net = mlp.build(cfg.sizes, cfg.activation, seed=cfg.seed)
+    opt = mlp.SCRATCH_OPTIMIZERS[cfg.optimizer](net.theta)
     X, y = data.transform(data.X_train).astype(np.float64), data.y_train.astype(np.float64)
     y = y.reshape(-1, 1)
     rng, steps = np.random.default_rng(cfg.seed), 0
@@ -51,7 +52,7 @@ def scratch_alone(cfg: Config, data: Data) -> tuple[float, int]:
         Xs, ys = X[order], y[order]
         for start in range(0, len(X), cfg.batch_size):
             out = net.forward(Xs[start:start + cfg.batch_size])
-            _, grad = scratch.loss_and_grad("cross_entropy", out,
+            _, grad = mlp.loss_and_grad("cross_entropy", out,
                                             ys[start:start + cfg.batch_size], "binary")
             net.backward(grad)
             opt.step(net.grad, cfg.lr)

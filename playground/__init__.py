@@ -1,5 +1,13 @@
 """MLP Playground: the library behind the app (importable without streamlit).
 
+Where each idea lives:
+- the set-up: `config.py` (every knob, validated once), `datasets.py` and `userdata.py` (the data);
+- the torch maths: `nn/` (model and activations, losses, optimizers, the hand-written passes);
+- training: `train.py` (the loop and `Run`), `device.py`, `snapshots.py`, `stacked.py` (K at once);
+- the NumPy lesson: `scratch/` (`mlp.py` imports only NumPy; `adapter.py` binds it into `train`);
+- looking and comparing: `insight.py`, `compare.py`, `sweep.py`, `lessons.py`, `export.py`, `cli.py`;
+- pictures: `draw/` (colours, images, charts, the network diagram, the equations); `ui/`: the page.
+
     from playground import Config, train
     run = train(Config(dataset="moons", hidden=(16, 16), activation="relu", optimizer="adam", lr=0.01))
     run.history["test_acc"][-1]
@@ -7,9 +15,9 @@
 
 from .config import FIELDS, GROUPS, Config, ConfigError
 from .datasets import DATASETS, FEATURES, Data, make_data
-from .losses import LOSSES
-from .model import ACTIVATIONS, INITS
-from .optim import OPTIMIZERS, SCHEDULES
+from .nn.losses import LOSSES
+from .nn.model import ACTIVATIONS, INITS
+from .nn.optim import OPTIMIZERS, SCHEDULES
 from .train import Run, load_data, train
 
 __all__ = [

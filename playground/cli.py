@@ -140,7 +140,7 @@ class Progress:
 
 def save_figures(run, out: Path) -> list[str]:
     """model.png (the boundary, function or projection), loss.png and accuracy.png (or r2.png)."""
-    from .figures import curves_image, main_view, metric_series
+    from .draw.figures import curves_image, main_view, metric_series
 
     series, name = metric_series(run.task)
     figures = {

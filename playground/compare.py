@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .charts import thin
 from .config import FIELDS, Config
+from .draw.charts import thin
 from .train import score
 
 # Curves per run in an overlay, and the palette that tells runs apart (colour-blind safe).

@@ -15,10 +15,10 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .datasets import DATASETS, FEATURES, UPLOAD_PREFIX, n_classes_of
-from .losses import LOSSES, auto_loss
-from .model import ACTIVATIONS, INITS, count_parameters, layer_sizes
-from .numpy_engine import unsupported
-from .optim import OPTIMIZERS, SCHEDULES
+from .nn.losses import LOSSES, auto_loss
+from .nn.model import ACTIVATIONS, INITS, count_parameters, layer_sizes
+from .nn.optim import OPTIMIZERS, SCHEDULES
+from .scratch.adapter import unsupported
 
 GROUPS = ("Data", "Network", "Training")
 MAX_STEPS = 2_000_000  # optimizer steps in one run: about two minutes on a 2-core machine
@@ -110,7 +110,7 @@ class Config:
     device: str = knob("auto", "Training", "Where to train: auto uses a GPU only when the network "
                        "and batch are big enough to gain from it.", choices=DEVICES)
     engine: str = knob("torch", "Training", "Which code trains the network: PyTorch, or the NumPy "
-                       "engine written from scratch (playground/scratch.py).", choices=ENGINES)
+                       "engine written from scratch (playground/scratch/mlp.py).", choices=ENGINES)
 
     def __post_init__(self):
         values, errors = {}, {}

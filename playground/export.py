@@ -18,10 +18,11 @@ from dataclasses import fields
 from string import Template
 from types import ModuleType
 
-from . import datasets, model, optim
+from . import datasets
 from .config import Config
 from .device import AUTO_CUDA_FLOPS, flops_per_step
-from .losses import auto_loss
+from .nn import model, optim
+from .nn.losses import auto_loss
 
 _KNOWN = {f.name for f in fields(Config)} | {"engine"}  # the fields this exporter writes out
 _STDLIB = frozenset(sys.stdlib_module_names)
@@ -206,7 +207,7 @@ layers.append(nn.Linear(width, $n_out))  # the head: $head
 model = nn.Sequential(*layers)
 
 
-# The playground's "$init_name" initialisation (copied from playground/model.py)
+# The playground's "$init_name" initialisation (copied from playground/nn/model.py)
 $init_source
 
 
@@ -374,7 +375,7 @@ def _optimizer(c: Config, imports: set[str]) -> dict[str, str]:
     if c.schedule != "none":
         fn = optim.SCHEDULES[c.schedule][1].__name__
         source = _embed(optim, [fn], imports).replace(f"def {fn}(", "def lr_factor(")
-        lines += ["", "", f'# The "{c.schedule}" schedule (copied from playground/optim.py): '
+        lines += ["", "", f'# The "{c.schedule}" schedule (copied from playground/nn/optim.py): '
                   "epoch -> multiplier of LR", source]
     return dict(optimizer="\n".join(lines))
 

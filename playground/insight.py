@@ -16,10 +16,10 @@ import torch
 from PIL import Image, ImageDraw
 from torch import Tensor, nn
 
-from . import raster
 from .config import Config
 from .datasets import Data, grid
 from .device import cpu_threads_for
+from .draw import raster
 from .snapshots import decode, value_range
 from .train import Run
 

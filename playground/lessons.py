@@ -240,7 +240,7 @@ _ALL = [
                              "PyTorch": dict(engine="torch")}),
         "A 2 → 50 → 1 ReLU network with a sigmoid output and binary cross-entropy, trained by "
         "plain SGD on one example at a time. The first set-up runs on the NumPy engine written "
-        "by hand (playground/scratch.py), the second on PyTorch, from the same initial weights.",
+        "by hand (playground/scratch/mlp.py), the second on PyTorch, from the same initial weights.",
         "The replay shows the boundary bending around the moons as it forms. With one example "
         "per step the loss curve is rough. Run both set-ups: their curves lie on top of each "
         "other, because hand-written backpropagation computes the same gradients as autograd.",

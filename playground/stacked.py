@@ -21,9 +21,9 @@ from torch import Tensor, nn
 from .config import Config
 from .datasets import Data
 from .device import AUTO_CUDA_FLOPS, flops_per_step
-from .losses import resolve_loss
-from .model import ACTIVATIONS, build_model
-from .optim import OPTIMIZERS, lr_factor
+from .nn.losses import resolve_loss
+from .nn.model import ACTIVATIONS, build_model
+from .nn.optim import OPTIMIZERS, lr_factor
 
 if TYPE_CHECKING:
     from .sweep import _Progress

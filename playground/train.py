@@ -23,11 +23,11 @@ from torch import Tensor, nn
 from .config import FIELDS, Config
 from .datasets import DATASETS, Data, make_data
 from .device import choose_device, cpu_threads_for
-from .engine import Network
-from .losses import loss_grad, predictions, resolve_loss
-from .model import build_model
-from .numpy_engine import NumpyEngine
-from .optim import lr_factor, make_optimizer
+from .nn.losses import loss_grad, predictions, resolve_loss
+from .nn.model import build_model
+from .nn.optim import lr_factor, make_optimizer
+from .nn.passes import Network
+from .scratch.adapter import NumpyEngine
 from .snapshots import Snapshots
 
 EVAL_CHUNK = 65_536  # rows per forward pass when evaluating, to bound memory on large data

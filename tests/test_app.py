@@ -27,8 +27,9 @@ from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from playground import Run, make_data, raster
+from playground import Run, make_data
 from playground.datasets import grid
+from playground.draw import raster
 from playground.ui.live import GRID
 from playground.ui.network import NODE_CAPTION
 

@@ -12,7 +12,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from playground import Config
-from playground.equations import backward_equations, forward_equations
+from playground.draw.equations import backward_equations, forward_equations
 
 
 def metric_values(at: AppTest) -> dict[str, str]:

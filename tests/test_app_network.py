@@ -11,7 +11,7 @@ from app_utils import assert_ok, click, open_page
 from PIL import Image
 from test_app import _MEDIA, record_media  # noqa: F401 (record_media is a fixture)
 
-from playground import diagram, raster
+from playground.draw import diagram, raster
 from playground.ui.network import BIG, NODE_CAPTION
 
 

@@ -1,4 +1,4 @@
-"""The chart specs (charts.py): data rows, thinning, scales; the error charts' numbers against
+"""The chart specs (draw/charts.py): data rows, thinning, scales; the error charts' numbers against
 insight's and against a direct computation from run.predict."""
 
 from types import SimpleNamespace
@@ -6,8 +6,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from playground import Config, charts, insight, train
+from playground import Config, insight, train
 from playground.datasets import make_data
+from playground.draw import charts
 from playground.sweep import sweep
 
 

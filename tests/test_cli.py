@@ -13,9 +13,10 @@ import pytest
 import torch
 from PIL import Image
 
-from playground import DATASETS, FIELDS, Config, figures, raster, train
+from playground import DATASETS, FIELDS, Config, train
 from playground.cli import Progress, build_parser, config_from_args, main
 from playground.config import ConfigError
+from playground.draw import figures, raster
 
 MOONS = Config(dataset="moons", hidden=(8,), epochs=5, optimizer="adam")
 

@@ -1,4 +1,4 @@
-"""playground.diagram: the network diagram's tables, pictures, spec and still image."""
+"""playground.draw.diagram: the network diagram's tables, pictures, spec and still image."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from playground import Config, diagram, insight, raster, train
-from playground.colours import diverging_rgb
+from playground import Config, insight, train
 from playground.datasets import grid
+from playground.draw import diagram, raster
+from playground.draw.colours import diverging_rgb
 
 
 @pytest.fixture(scope="module")

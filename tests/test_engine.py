@@ -1,12 +1,12 @@
-"""The hand-written forward/backward (engine.py) against autograd on the same nn.Sequential."""
+"""The hand-written forward/backward (nn/passes.py) against autograd on the same nn.Sequential."""
 
 import pytest
 import torch
 from torch import nn
 
-from playground.engine import DropoutOp, Network
-from playground.losses import LOSSES, loss_grad
-from playground.model import ACTIVATIONS, build_model, count_parameters
+from playground.nn.losses import LOSSES, loss_grad
+from playground.nn.model import ACTIVATIONS, build_model, count_parameters
+from playground.nn.passes import DropoutOp, Network
 
 
 def _net(activation="relu", hidden=(5, 4), n_in=3, n_out=1, batchnorm=False, dropout=0.0,

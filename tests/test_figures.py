@@ -1,12 +1,13 @@
-"""playground.figures: the main view for every kind of data, and the training curves."""
+"""playground.draw.figures: the main view for every kind of data, and the training curves."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from playground import Config, figures, raster, train
+from playground import Config, train
 from playground.datasets import grid
+from playground.draw import figures, raster
 
 
 @pytest.mark.parametrize("dataset", ["circle", "blobs", "plane", "sine", "steps", "teacher"])

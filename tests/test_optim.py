@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from playground.optim import OPTIMIZERS, SCHEDULES, lr_factor, make_optimizer
+from playground.nn.optim import OPTIMIZERS, SCHEDULES, lr_factor, make_optimizer
 
 TORCH_EQUIVALENT = {
     "sgd": lambda p, lr: torch.optim.SGD(p, lr=lr),

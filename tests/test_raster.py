@@ -1,10 +1,10 @@
-"""The pixel renderings (raster.py) and their colours (colours.py), checked pixel by pixel."""
+"""The pixel renderings (draw/raster.py) and their colours (draw/colours.py), checked pixel by pixel."""
 
 import numpy as np
 import pytest
 
-from playground import colours, raster
-from playground.colours import background_pixels, class_rgb, diverging_rgb
+from playground.draw import colours, raster
+from playground.draw.colours import background_pixels, class_rgb, diverging_rgb
 
 BOX = (-6.0, 6.0, -6.0, 6.0)
 NO_POINTS = (np.zeros((0, 2)), np.zeros(0, dtype=np.int64))

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from playground import Config, load_data
-from playground.losses import LOSSES
-from playground.model import ACTIVATIONS as TORCH_ACTIVATIONS
-from playground.model import build_model
-from playground.optim import OPTIMIZERS
-from playground.scratch import (
+from playground.nn.losses import LOSSES
+from playground.nn.model import ACTIVATIONS as TORCH_ACTIVATIONS
+from playground.nn.model import build_model
+from playground.nn.optim import OPTIMIZERS
+from playground.scratch.mlp import (
     ACTIVATIONS,
     SCRATCH_LOSSES,
     SCRATCH_OPTIMIZERS,
@@ -250,7 +250,7 @@ def test_optimizer_reset_forgets_its_state(name):
     np.testing.assert_allclose(used, fresh, rtol=1e-15)
 
 
-# ---- state_dict: the same network as playground.model.build_model ---------------------------
+# ---- state_dict: the same network as playground.nn.model.build_model ---------------------------
 
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
 def test_state_dict_round_trip_with_the_torch_model(activation):

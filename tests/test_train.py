@@ -11,7 +11,7 @@ from torch import nn
 
 from playground import ACTIVATIONS, LOSSES, OPTIMIZERS, Config, Run, train
 from playground.device import AUTO_CUDA_FLOPS, choose_device, cpu_threads_for, flops_per_step
-from playground.optim import lr_factor
+from playground.nn.optim import lr_factor
 
 W1 = Config(dataset="moons", n_samples=1000, noise=0.2, test_fraction=0.2, hidden=(16, 16),
             activation="relu", optimizer="adam", lr=0.01, batch_size=32, epochs=100, seed=0)

@@ -8,19 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playground import (
-    DATASETS,
-    FIELDS,
-    Config,
-    ConfigError,
-    Run,
-    diagram,
-    make_data,
-    raster,
-    train,
-    userdata,
-)
+from playground import DATASETS, FIELDS, Config, ConfigError, Run, make_data, train, userdata
 from playground.datasets import n_classes_of
+from playground.draw import diagram, raster
 from playground.sweep import sweep
 from playground.userdata import DataFileError, read_csv, register_upload
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from playground import Config, ConfigError, Data, Run, charts, insight, scratch, train
-from playground.equations import backward_equations, forward_equations
+from playground import Config, ConfigError, Data, Run, insight, train
+from playground.draw import charts
+from playground.draw.equations import backward_equations, forward_equations
+from playground.scratch import mlp
 from playground.ui.sidebar import key
 
 state = st.session_state
@@ -203,7 +205,7 @@ def _numpy_version(cfg: Config) -> tuple[Config | None, str]:
 def _engines(cfg: Config, numpy_cfg: Config | None, why_not: str, data: Data) -> None:
     st.caption("Train this set-up twice from the same initial weights on the same batches: once "
                "with PyTorch, once with the NumPy engine written from scratch "
-               "(playground/scratch.py). The loss curves should lie on top of each other.")
+               "(playground/scratch/mlp.py). The loss curves should lie on top of each other.")
     runs = _on_click("Train both engines", "compare_engines", numpy_cfg, why_not, lambda: {
         name: train(c, data=data)
         for name, c in (("PyTorch", numpy_cfg.replace(engine="torch")), ("NumPy", numpy_cfg))})
@@ -226,7 +228,7 @@ def _gradient_check(numpy_cfg: Config | None, why_not: str) -> None:
                "and the same 16 training points, in float64. Each row is the largest relative "
                "difference between the two gradients of one parameter: below 1e-6 they agree.")
     result = _on_click("Check the gradients", "gradcheck", numpy_cfg, why_not,
-                       lambda: scratch.gradcheck(numpy_cfg))
+                       lambda: mlp.gradcheck(numpy_cfg))
     if result is None:
         return
     errors = result["layers"]

@@ -10,8 +10,9 @@ from contextlib import contextmanager
 import numpy as np
 import streamlit as st
 
-from playground import Run, charts, figures, raster
+from playground import Run
 from playground.datasets import grid
+from playground.draw import charts, figures, raster
 from playground.ui.network import NetworkView
 
 FRAME_S = 0.12  # start a redraw at most every 120 ms: 5-7 frames a second while training

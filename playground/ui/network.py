@@ -6,7 +6,8 @@ import time
 
 import streamlit as st
 
-from playground import Run, diagram, raster
+from playground import Run
+from playground.draw import diagram, raster
 
 BIG = 90  # grid points per axis of the large picture
 NODE_CAPTION = "What it outputs"

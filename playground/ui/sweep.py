@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from playground import FIELDS, Config, ConfigError, Run, charts
+from playground import FIELDS, Config, ConfigError, Run
+from playground.draw import charts
 from playground.sweep import (
     MAX_MODELS,
     SweepResult,

@@ -1,4 +1,4 @@
-"""Run the from-scratch NumPy engine (scratch.py) inside the training loop of train.py.
+"""Run the from-scratch NumPy engine (mlp.py) inside the training loop of train.py.
 
 The NumPy layers work directly on the memory of the torch model's flat parameter tensor: a
 torch Linear weight is (out, in), the seeds' W is (in, out), so each layer sees the transpose
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from . import scratch
-from .model import FlatParams
+from ..nn.model import FlatParams
+from . import mlp
 
 
 class NumpyEngine:
@@ -19,24 +19,24 @@ class NumpyEngine:
 
     def __init__(self, model: nn.Sequential, flat: FlatParams, activation: str, loss: str,
                  task: str, optimizer: str, momentum: float):
-        layers: list[scratch.Layer] = []
+        layers: list[mlp.Layer] = []
         for name, module in model.named_children():
             if isinstance(module, nn.Linear):
                 (w, gw), (b, gb) = flat.views[f"{name}.weight"], flat.views[f"{name}.bias"]
-                layers.append(scratch.Linear(
+                layers.append(mlp.Linear(
                     module.in_features, module.out_features, W=w.numpy().T, b=b.numpy(),
                     dW=gw.numpy().T, db=gb.numpy(), dtype=w.numpy().dtype))
             else:
-                layers.append(scratch.ACTIVATIONS[activation]())
-        self.net = scratch.Sequential(layers)
+                layers.append(mlp.ACTIVATIONS[activation]())
+        self.net = mlp.Sequential(layers)
         self.loss, self.task = loss, task
         self.optimizer = _FlatOptimizer(
-            scratch.SCRATCH_OPTIMIZERS[optimizer](flat.theta.numpy(), momentum))
+            mlp.SCRATCH_OPTIMIZERS[optimizer](flat.theta.numpy(), momentum))
 
     def gradient(self, x: Tensor, y: Tensor) -> None:
         out = self.net.forward(x.numpy())
         target = y.numpy()
-        _, dout = scratch.loss_and_grad(self.loss, out, target, self.task)
+        _, dout = mlp.loss_and_grad(self.loss, out, target, self.task)
         self.net.backward(dout.astype(out.dtype, copy=False))
 
 
@@ -60,15 +60,15 @@ def unsupported(activation: str, loss: str, optimizer: str, batchnorm: bool, dro
     """What the NumPy engine cannot do, by Config field, each with what to do instead."""
     torch_hint = "; choose engine 'torch' for it"
     errors = {}
-    if activation not in scratch.ACTIVATIONS:
+    if activation not in mlp.ACTIVATIONS:
         errors["activation"] = (f"the numpy engine has no {activation!r} (it has "
-                                f"{', '.join(scratch.ACTIVATIONS)}){torch_hint}")
-    if loss not in scratch.SCRATCH_LOSSES:
+                                f"{', '.join(mlp.ACTIVATIONS)}){torch_hint}")
+    if loss not in mlp.SCRATCH_LOSSES:
         errors["loss"] = (f"the numpy engine has no {loss!r} loss (it has "
-                          f"{', '.join(scratch.SCRATCH_LOSSES)}){torch_hint}")
-    if optimizer not in scratch.SCRATCH_OPTIMIZERS:
+                          f"{', '.join(mlp.SCRATCH_LOSSES)}){torch_hint}")
+    if optimizer not in mlp.SCRATCH_OPTIMIZERS:
         errors["optimizer"] = (f"the numpy engine has no {optimizer!r} (it has "
-                               f"{', '.join(scratch.SCRATCH_OPTIMIZERS)}){torch_hint}")
+                               f"{', '.join(mlp.SCRATCH_OPTIMIZERS)}){torch_hint}")
     if batchnorm:
         errors["batchnorm"] = "the numpy engine has no batch norm" + torch_hint
     if dropout:

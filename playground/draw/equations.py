@@ -3,7 +3,7 @@ Z1 = X W1 + b1, A1 = ReLU(Z1), ... and back again. Pure functions of a Config.""
 
 from __future__ import annotations
 
-from .config import Config
+from ..config import Config
 
 # activation name -> (forward of Z, derivative written with Z or A, the layer's output)
 ACTIVATION_TEX = {

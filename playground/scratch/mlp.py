@@ -405,9 +405,9 @@ def gradcheck(config, batch: int = 16, seed: int = 0) -> dict:
     """
     import torch
 
-    from .losses import resolve_loss
-    from .model import build_model
-    from .train import load_data
+    from ..nn.losses import resolve_loss
+    from ..nn.model import build_model
+    from ..train import load_data
 
     if config.activation not in ACTIVATIONS or config.resolved_loss not in SCRATCH_LOSSES:
         raise ValueError(f"the scratch engine has no {config.activation!r} or {config.loss!r}")

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from ..datasets import Data, grid
+from ..train import score
 from . import raster
-from .datasets import Data, grid
-from .train import score
 
 if TYPE_CHECKING:
-    from .train import Run
+    from ..train import Run
 
 GRID = 120  # boundary heatmap resolution (GRID x GRID model evaluations)
 TRAIN_RGB, TEST_RGB = (8, 119, 189), (228, 87, 46)  # the curves' colours, as charts.py's

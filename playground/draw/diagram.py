@@ -19,13 +19,13 @@ import pandas as pd
 from PIL import Image, ImageDraw
 from torch import nn
 
+from ..datasets import grid
+from ..insight import class_names, node_grid, node_values  # noqa: F401 (node_grid: re-export)
 from .colours import CLASS_COLOURS, WHITE, diverging_rgb, rgb
-from .datasets import grid
-from .insight import class_names, node_grid, node_values  # noqa: F401 (node_grid: re-export)
 from .raster import _font
 
 if TYPE_CHECKING:
-    from .train import Run
+    from ..train import Run
 
 MAX_UNITS = 8  # nodes drawn per input or hidden layer
 MAX_OUTPUTS = 10  # every class of the ten-class data

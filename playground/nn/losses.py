@@ -6,7 +6,7 @@ class indices for multi-class data, and float (n, 1) values for regression.
 
 Each loss gives its mean value over a batch. Where the gradient has a short closed form the
 training loop uses it; otherwise it differentiates the loss alone with autograd (the rest of the
-backward pass is written out by hand in `engine.py`).
+backward pass is written out by hand in `nn/passes.py`).
 """
 
 from __future__ import annotations
