@@ -154,6 +154,12 @@ class Run:
         inputs = torch.from_numpy(self.data.transform(X)).to(self.device)
         return predictions(self._forward_eval(inputs), self.task).cpu().numpy()
 
+    def evaluate(self) -> dict[str, float]:
+        """The numbers of the weights the model holds now (losses, accuracy or R², norms),
+        without recording them: e.g. after a weight was changed by hand."""
+        with cpu_threads_for(self.config, self.device):
+            return self._evaluate()
+
     def reconfigure(self, config: Config) -> None:
         """Carry on with new training settings (LIVE_FIELDS only): same weights, same data."""
         fixed = [k for k in changed_fields(self.config, config) if k not in LIVE_FIELDS]

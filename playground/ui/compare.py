@@ -82,8 +82,9 @@ def _trim(records: list[RunRecord]) -> None:
         records.remove(r)
 
 
-def compare_ui(run: Run) -> None:
-    if run.epoch > 0 and _changed_since_kept(run):
+def compare_ui(run: Run, keep: bool = True) -> None:
+    """`keep`: the run may be remembered (not while it trains: a half-trained copy is no run)."""
+    if keep and run.epoch > 0 and _changed_since_kept(run):
         remember(run)
     records = _records()
     # The key keeps the panel's identity (and so its open state) as the count in its title changes.

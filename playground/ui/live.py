@@ -1,29 +1,41 @@
-"""The live views and the training loop that redraws them between epochs."""
+"""The main view: the controls (Train/Pause, Step, Reset, New data, the pace, stop after N
+epochs) and the live view, which the browser draws from the frames the training workers send
+(playground/ui/static/live.js over the channel of playground/ui/server.py). The page's script
+never trains itself: it tells the session's LiveJob what the learner asked for and returns."""
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import numpy as np
 import streamlit as st
 
-from playground import Run
-from playground.datasets import grid
-from playground.draw import charts, figures, raster
-from playground.ui.network import NetworkView
+from playground import Config
+from playground.schedule import PACES, LiveJob
+from playground.ui import server
 
-FRAME_S = 0.12  # start a redraw at most every 120 ms: 5-7 frames a second while training
-GRID = figures.GRID  # boundary heatmap resolution (GRID x GRID evaluations per frame)
-# Training threads of all sessions share the GIL and two cores: a few at once, the rest wait.
+state = st.session_state
+# Trainings outside the live view (lessons, A/B, sweeps) share the GIL and two cores with it.
 TRAIN_SLOTS = threading.BoundedSemaphore(2)
-CURVE_HEIGHT = 270
+
+# The component's own code only loads the view (once per page: the browser caches the module).
+_LOADER = """
+export default function (component) {
+  const base = window.location.pathname.replace(/\\/+$/, "");
+  const url = new URL(`${base}/playground/static/live.js?v=${component.data.v}`,
+                      window.location.href).href;
+  return import(url).then((view) => view.mount(component)).catch((error) => {
+    component.parentElement.textContent = `The live view could not start: ${error}`;
+  });
+}
+"""
+_COMPONENT = st.components.v2.component("playground_live", js=_LOADER)
+_VERSION = server.static_version()
 
 
 @contextmanager
-def training_slot(note: st.delta_generator.DeltaGenerator) -> Iterator[None]:
+def training_slot(note) -> Iterator[None]:
     while not TRAIN_SLOTS.acquire(timeout=0.25):
         note.info("Other visitors are training right now; yours starts in a moment.")
     note.empty()
@@ -33,129 +45,74 @@ def training_slot(note: st.delta_generator.DeltaGenerator) -> Iterator[None]:
         TRAIN_SLOTS.release()
 
 
-class Views:
-    """Everything that changes while training. Each element is created by the first draw and
-    replaced in place afterwards: an element first created empty (st.empty) would blank in the
-    browser at the start of every script run until it is filled."""
-
-    def __init__(self, run: Run):
-        data_dim, task = run.data.dim, run.task
-        self.areas = {"metrics": st.columns(6)}
-        self.progress = st.empty()
-        left, right = st.columns([1.1, 1], gap="medium")
-        with left:
-            boundary = data_dim == 2 and task != "regression"
-            row = st.columns(2) if boundary else [st.container(), None]
-            show_test = data_dim <= 2 and row[0].toggle(
-                "Show test points", value=True, key="show_test",
-                help="Held-out points, drawn with a dark ring; the model never trains on them.")
-            discretize = boundary and row[1].toggle(
-                "Discretize output", key="discretize",
-                help="Hard class regions instead of shaded probabilities.")
-            self.areas["main"] = st.container()
-            self.areas["extra"] = st.container()
-        with right:
-            log_loss = st.toggle("Log-scale loss", key="log_loss",
-                                 help="A log axis shows the late, slow part of training.")
-            self.areas["loss"] = st.container()
-            self.areas["metric"] = st.container()
-        self.options = dict(show_test=show_test, discretize=discretize, log_loss=log_loss)
-        self.slots: dict[str, st.delta_generator.DeltaGenerator] = {}
-        self.network = NetworkView(run, self._put)
-        self._grid_for: tuple | None = None
-        self.draw(run)
-
-    def _put(self, name: str, area, method: str, *args, **kwargs) -> None:
-        """Create the element on first use, then replace it in place."""
-        target = self.slots.get(name, area)
-        self.slots[name] = getattr(target, method)(*args, **kwargs)
-
-    def draw(self, run: Run, rate: float | None = None, live: bool = False) -> None:
-        """Redraw every view from the run (`live`: while training)."""
-        self._metrics(run, rate)
-        main = raster.png_bytes(self._main_image(run))
-        self._put("main", self.areas["main"], "image", main, width="content", output_format="PNG")
-        for name, (data, spec) in (("loss", charts.loss_curves(run.history,
-                                                               self.options["log_loss"])),
-                                   ("metric", charts.metric_curves(run.history, run.task))):
-            self._put(name, self.areas[name], "vega_lite_chart", data, spec, width="stretch",
-                      height=CURVE_HEIGHT)
-        if run.data.name == "digits":
-            guess = run.predict(run.data.X_test).argmax(1)
-            mistakes = raster.digits_image(run.data.X_test, run.data.y_test, guess)
-            self._put("extra", self.areas["extra"], "image", raster.png_bytes(mistakes),
-                      output_format="PNG",
-                      caption="Test digits the model gets wrong: true class -> its guess")
-        self.network.draw(run, live)
-
-    def _main_image(self, run: Run):
-        d, o = run.data, self.options
-        cached = self._grid(d.box) if d.dim <= 2 and d.box is not None else None
-        basis = _pca(d) if d.dim > 2 and run.task != "regression" else None
-        return figures.main_view(run, discretize=o["discretize"], show_test=o["show_test"],
-                                 evaluation_grid=cached, basis=basis)
-
-    def _grid(self, box):
-        if self._grid_for is None or self._grid_for[0] != box:
-            self._grid_for = (box, grid(box, GRID))
-        return self._grid_for[1]
-
-    def _metrics(self, run: Run, rate: float | None) -> None:
-        h, last = run.history, run.final  # after early stopping: the best epoch's numbers
-        per_epoch = run.seconds / run.epoch * 1000 if run.epoch else 0.0
-        quality = (("Test R²", f"{last['test_r2']:.3f}", None) if run.task == "regression" else
-                   ("Test accuracy", f"{last['test_acc']:.1%}", None))
-        cards = [
-            ("Epoch", f"{run.epoch:,}", None),
-            ("Train loss", f"{last['train_loss']:.3g}", _delta(h["train_loss"])),
-            ("Test loss", f"{last['test_loss']:.3g}", _delta(h["test_loss"])),
-            quality,
-            ("Time per epoch", f"{per_epoch:.2f} ms" if run.epoch else "–",
-             f"{rate:,.0f} epochs/s" if rate else None),
-            ("Status", run.status, None),
-        ]
-        for i, (label, value, delta) in enumerate(cards):
-            colour = "off" if label in ("Time per epoch", "Status", "Epoch") else "inverse"
-            self._put(f"card{i}", self.areas["metrics"][i], "metric", label, value, delta,
-                      delta_color=colour)
+def controls_ui(job: LiveJob, cfg: Config) -> None:
+    """The row of controls above the view (it wraps on a narrow screen instead of stacking)."""
+    playing = job.playing
+    with st.container(horizontal=True, vertical_alignment="bottom", key="controls"):
+        st.button("Pause" if playing else "Train", type="primary", key="train",
+                  on_click=on_train, width=110,
+                  help="Pause the training." if playing else
+                  "Train from where the model is now, until you press Pause (or for the "
+                  "epochs set, with 'Stop after').")
+        st.button("Step", key="step", on_click=on_step, help="Train exactly one epoch.")
+        st.button("Reset", key="reset", on_click=on_reset, help="New initial weights, same data.")
+        st.button("New data", key="new_data", on_click=on_new_data,
+                  help="Draw a new sample of the dataset.")
+        if state.get("pace") not in PACES:
+            state.pace = job.want.pace
+        st.segmented_control("Pace", list(PACES), format_func=PACES.get, key="pace",
+                             on_change=on_pace, label_visibility="collapsed",
+                             help="Slow motion: a few epochs a second, to see the first ones. "
+                                  "Normal: one epoch per frame, as TensorFlow Playground. "
+                                  "Full speed: as fast as the machine trains.")
+        st.toggle(f"Stop after {cfg.epochs:,} epochs", key="stop_after",
+                  help="Off: train until you press Pause. On: each press of Train trains the "
+                       "sidebar's number of epochs (Training → Epochs).")
 
 
-def _delta(series: list[float]) -> str | None:
-    if len(series) < 2:
-        return None
-    return f"{series[-1] - series[-2]:+.3g}"
+def live_view(job: LiveJob) -> None:
+    """The live view; the same browser elements are kept across reruns (never blank)."""
+    _COMPONENT(data={"token": job.token, "v": _VERSION}, on_edited_change=_noop,
+               on_stopped_change=_noop)
 
 
-_PCA: dict[int, tuple] = {}
+def _noop() -> None:
+    """A trigger from the view only asks for a rerun (the panels below show the model too)."""
 
 
-def _pca(data) -> tuple:
-    # One projection per dataset object (a handful live at once); computed from its train split.
-    if id(data) not in _PCA:
-        if len(_PCA) > 16:
-            _PCA.clear()
-        _PCA[id(data)] = raster.pca_basis(np.asarray(data.X_train))
-    return _PCA[id(data)]
+# ---- callbacks: they run before the script ---------------------------------------------------
+def on_train() -> None:
+    job: LiveJob = state.job
+    if job.playing:
+        job.pause()
+        return
+    stop_at = None
+    if state.get("stop_after"):
+        target = state.get("target")
+        resuming = target is not None and job.run.epoch < target and job.stop_reason == ""
+        stop_at = target if resuming else job.run.epoch + state.cfg.epochs
+    state.target = stop_at
+    job.play(state.get("pace", "normal"), stop_at)
 
 
-def train_live(run: Run, views: Views, target: int, note) -> None:
-    """Train until epoch `target`, redrawing every FRAME_S; a click elsewhere interrupts it."""
-    start_epoch, start = run.epoch, time.perf_counter()
-    last_frame = 0.0
+def on_step() -> None:
+    state.job.step()
 
-    def callback(r: Run) -> bool:
-        nonlocal last_frame
-        now = time.perf_counter()
-        if now - last_frame >= FRAME_S:
-            rate = (r.epoch - start_epoch) / (now - start)
-            views.draw(r, rate, live=True)
-            views.progress.progress((r.epoch - start_epoch) / max(target - start_epoch, 1),
-                                    text=f"Training: epoch {r.epoch:,} of {target:,}")
-            last_frame = now
-        return True
 
-    with training_slot(note):
-        run.fit(target - run.epoch, callback)
-    rate = (run.epoch - start_epoch) / max(time.perf_counter() - start, 1e-9)
-    views.progress.empty()
-    views.draw(run, rate, live=True)  # the page reruns next, and draws the interactive diagram
+def on_pace() -> None:
+    if state.get("pace") in PACES:
+        state.job.set_pace(state.pace)
+
+
+def on_reset() -> None:
+    from playground.ui.sidebar import key
+
+    state.job.pause()
+    state[key("seed")] = (state.cfg.seed + 1) % (2**31)
+
+
+def on_new_data() -> None:
+    from playground.ui.sidebar import key
+
+    state.job.pause()
+    state[key("data_seed")] = (state.cfg.data_seed + 1) % (2**31)

@@ -1,4 +1,5 @@
-"""What one browser session remembers: the current Config, the Run, the URL, pending notices."""
+"""What one browser session remembers: the current Config, its live job (the Run the view shows),
+the URL, pending notices."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from playground import Config, ConfigError, Data, Run, make_data
+from playground.draw.frames import job_frame
+from playground.schedule import LiveJob
 from playground.train import LIVE_FIELDS, changed_fields
-from playground.ui.sidebar import field_label, key, load_into_widgets, values_to_config
+from playground.ui.sidebar import field_label, load_into_widgets, values_to_config
 
 state = st.session_state
 
@@ -20,8 +23,7 @@ def start() -> None:
         return
     cfg, errors = Config.parse_query(st.query_params.to_dict())
     state.cfg, state.link_errors, state.config_errors = cfg, errors, {}
-    state.run, state.training, state.target, state.notice = None, False, 0, ""
-    state.step_request = False
+    state.job, state.target, state.notice = None, None, ""
     load_into_widgets(cfg)
 
 
@@ -63,21 +65,41 @@ def _new_run(cfg: Config) -> Run:
     return run
 
 
-def current_run(cfg: Config) -> Run:
-    """The session's Run for `cfg`: the same one when only training settings changed."""
-    run: Run | None = state.run
-    if run is None:
-        run = _new_run(cfg)
-    elif run.config != cfg:
+def current_job(cfg: Config) -> LiveJob:
+    """The session's live job, holding the Run for `cfg`: the same Run when only training
+    settings changed (it carries on with them, even mid-run), else a new one."""
+    job: LiveJob | None = state.job
+    if job is None:
+        job = state.job = LiveJob(_new_run(cfg), job_frame, alive=_session_alive())
+        return job
+    with job.lock:
+        run = job.run
+        if run.config == cfg:
+            return job
         changed = changed_fields(run.config, cfg)
         if set(changed) <= LIVE_FIELDS:
             run.reconfigure(cfg)
-        else:
-            state.notice = _reset_notice([n for n in changed if n not in LIVE_FIELDS], cfg)
-            state.training = False
-            run = _new_run(cfg)
-    state.run = run
-    return run
+            job.touched()
+            return job
+    state.notice = _reset_notice([n for n in changed if n not in LIVE_FIELDS], cfg)
+    job.replace(_new_run(cfg))
+    return job
+
+
+def _session_alive():
+    """A test of whether this browser session is still open (True where there is no server)."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    session_id = ctx.session_id if ctx is not None else None
+
+    def alive() -> bool:
+        if session_id is None or not Runtime.exists():
+            return True
+        return Runtime.instance().is_active_session(session_id)
+
+    return alive
 
 
 def _reset_notice(changed: list[str], cfg: Config) -> str:
@@ -87,31 +109,3 @@ def _reset_notice(changed: list[str], cfg: Config) -> str:
         return f"New sample of the data (data seed {cfg.data_seed}): the model starts again."
     names = ", ".join(field_label(n).lower() for n in changed)
     return f"The model starts again because you changed: {names}."
-
-
-# ---- button callbacks: they run before the script, so they may set widget values ----------
-def on_train() -> None:
-    run: Run | None = state.run
-    resuming = run is not None and run.status == "stopped" and run.epoch < state.target
-    if run is not None and not resuming:
-        state.target = run.epoch + state.cfg.epochs
-    state.training = True
-
-
-def on_stop() -> None:
-    state.training = False
-
-
-def on_step() -> None:
-    state.training = False
-    state.step_request = True
-
-
-def on_reset() -> None:
-    state.training = False
-    state[key("seed")] = (state.cfg.seed + 1) % (2**31)
-
-
-def on_new_data() -> None:
-    state.training = False
-    state[key("data_seed")] = (state.cfg.data_seed + 1) % (2**31)

@@ -1,0 +1,403 @@
+"""Live training jobs and the scheduler that shares the CPU between them.
+
+A `LiveJob` is one learner's model as the page shows it: a `Run`, what the learner asked for
+(play or pause, a pace, an optional epoch to stop at, single steps) and the frames the browser
+pulls. The `Scheduler` trains every job that has work in short slices on a few worker threads,
+in turn, so a long run never starves a short one and a page's script never trains itself.
+
+Frames are built only when the view has taken the previous one (`frame_wanted`): a slow browser
+or network gets fewer frames, never a queue of old ones. At the "normal" pace one epoch is
+trained per frame (TensorFlow Playground's rule); at "slow" a few epochs a second; at "full"
+as many as fit, with a frame whenever the view is ready for one.
+
+Every access to a job's Run from another thread goes through `job.lock`: the worker holds it
+while it trains a slice (at most SLICE_S of work, one epoch more at worst).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .train import Run
+
+_LOG = logging.getLogger(__name__)
+PACES = {"slow": "Slow motion", "normal": "Normal", "full": "Full speed"}
+SLOW_EPOCHS_PER_S = 5.0  # slow motion: sees the first epochs, where the boundary forms
+FRAME_RATE = 60.0  # frames per second at most (and epochs per second at the normal pace)
+FRAME_GAP_S = 1.0 / FRAME_RATE - 0.002  # a little under: a display frame is never missed
+SLICE_S = 0.02  # one turn of a worker on one job
+MAX_EDIT = 1000.0  # the largest weight or bias a learner may type
+RATE_WINDOW_S = 1.0  # epochs per second are measured over about this long
+
+FrameMaker = Callable[["LiveJob", bool], bytes]  # (job, structure?) -> encoded frame
+
+
+@dataclass
+class Pace:
+    """How the learner wants the job to run, set from the page."""
+
+    playing: bool = False
+    pace: str = "normal"
+    stop_at: int | None = None  # epoch; None: play until paused
+
+
+class LiveJob:
+    """One learner's live run. The page (script thread) calls play/pause/step/replace; the
+    scheduler's workers call `work`; the view's channel calls `attach`, `take_frame`, `ack`."""
+
+    def __init__(self, run: Run, make_frame: FrameMaker, alive: Callable[[], bool] = lambda: True):
+        self.lock = threading.RLock()
+        self.run, self.make_frame, self.alive = run, make_frame, alive
+        self.token = _new_token()
+        self.want = Pace()
+        self.version = 0  # bumps when the run is replaced: the view needs a new structure
+        self._steps = 0  # single epochs asked for
+        self._next_due = 0.0  # the slow and (viewless) normal paces train on a timer
+        self._last_frame = 0.0
+        self._rates: list[tuple[float, int]] = []  # (time, epoch) over the last RATE_WINDOW_S
+        self.stop_reason = ""
+        # The view: one frame in flight at a time; a structure first after (re)connecting.
+        self.viewer: object | None = None  # the channel's handle while a browser is attached
+        self.had_viewer = False
+        self.frame_wanted = False
+        self._structure_due = True
+        self._dirty = True  # something changed at rest: the next wanted frame is built anyway
+        self.outbox: bytes | None = None
+        self.outbox_seq = 0
+        self.on_frame: Callable[[], None] = lambda: None  # set by the channel
+        self.options: dict = {}  # what the view asked to see (e.g. a node to look closer at)
+        self.edited: dict | None = None  # metrics of weights the learner changed, until trained
+        self.frame_seconds = 0.0  # how long the last frame took to build
+        JOBS[self.token] = self
+
+    # ---- the page ------------------------------------------------------------------------
+    def play(self, pace: str | None = None, stop_at: int | None = None) -> None:
+        with self.lock:
+            if pace is not None:
+                self.set_pace(pace)
+            self.want.stop_at = stop_at
+            if stop_at is not None and self.run.epoch >= stop_at:
+                self.stop_reason = "stop_at"
+                return
+            self.want.playing, self.stop_reason = True, ""
+            self._next_due = time.perf_counter()
+        SCHEDULER.wake(self)
+
+    def pause(self) -> None:
+        """Stop playing; returns once the worker has finished its slice (the Run is still)."""
+        self.want.playing = False
+        with self.lock:
+            self._dirty = True
+        SCHEDULER.wake(self)
+
+    def set_pace(self, pace: str) -> None:
+        if pace not in PACES:
+            raise ValueError(f"unknown pace {pace!r}; one of {', '.join(PACES)}")
+        self.want.pace = pace
+        self._rates.clear()
+        SCHEDULER.wake(self)
+
+    def step(self, wait_s: float = 10.0) -> None:
+        """Train one epoch now (the learner pressed Step) and wait until it is done."""
+        self.want.playing = False
+        with self.lock:
+            self._steps += 1
+        SCHEDULER.wake(self)
+        deadline = time.perf_counter() + wait_s
+        while self._steps and time.perf_counter() < deadline:
+            time.sleep(0.002)
+
+    def replace(self, run: Run) -> None:
+        """A new Run (new data or network, Reset, a lesson's run shown): paused, redrawn."""
+        with self.lock:
+            self.run, self.want.playing, self._steps = run, False, 0
+            self.version += 1
+            self.edited = None
+            self._structure_due = self._dirty = True
+            self._rates.clear()
+            self.stop_reason = ""
+        SCHEDULER.wake(self)
+
+    def touched(self) -> None:
+        """The Run changed outside training (an edited weight, new settings): send a frame."""
+        with self.lock:
+            self._dirty = True
+        SCHEDULER.wake(self)
+
+    @property
+    def playing(self) -> bool:
+        return self.want.playing
+
+    def status(self) -> str:
+        """What the page and the view say the job is doing."""
+        if self.want.playing:
+            return "training"
+        if self.stop_reason == "stop_at":
+            return "finished"
+        return self.run.status if self.run.status in ("diverged", "early_stopped") else (
+            "paused" if self.run.epoch else "ready")
+
+    def rate(self) -> float:
+        """Epochs per second over the last RATE_WINDOW_S while playing (0 at rest)."""
+        if not self.want.playing or len(self._rates) < 2:
+            return 0.0
+        (t0, e0), (t1, e1) = self._rates[0], self._rates[-1]
+        return (e1 - e0) / (t1 - t0) if t1 > t0 else 0.0
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Run]:
+        """The Run, held still (the worker waits) for as long as the block runs."""
+        with self.lock:
+            yield self.run
+
+    def frozen(self) -> Run:
+        """A copy of the Run as it is now, for pages that read it at length while it trains
+        (the data, the dataset spec and the random generators are shared, not copied)."""
+        with self.lock:
+            r = self.run
+            memo = {id(r.data): r.data}
+            for name in ("_dataset_spec", "_generator"):
+                if hasattr(r, name):
+                    memo[id(getattr(r, name))] = getattr(r, name)
+            for value in vars(r._net).values() if hasattr(r, "_net") else ():
+                memo.setdefault(id(value), value)  # ops bound to the live tensors: not needed
+            return copy.deepcopy(r, memo)
+
+    # ---- the view's channel ----------------------------------------------------------------
+    def attach(self, viewer: object) -> None:
+        with self.lock:
+            self.viewer, self.had_viewer = viewer, True
+            self._structure_due = self._dirty = True
+            self.frame_wanted = True
+        SCHEDULER.wake(self)
+
+    def detach(self, viewer: object) -> None:
+        """The browser went away (tab closed, page reloaded): stop training for it."""
+        if self.viewer is viewer:
+            self.viewer, self.frame_wanted = None, False
+            self.want.playing = False
+
+    def ack(self) -> None:
+        """The view has drawn the last frame and is ready for the next."""
+        self.frame_wanted = True
+        SCHEDULER.wake(self)
+
+    def take_frame(self) -> tuple[int, bytes] | None:
+        frame, self.outbox = self.outbox, None
+        return None if frame is None else (self.outbox_seq, frame)
+
+    def resync(self) -> None:
+        """The view lost track (a frame of another run arrived): send the structure again."""
+        with self.lock:
+            self._structure_due = True
+        SCHEDULER.wake(self)
+
+    def edit(self, change: dict) -> None:
+        """Set one weight or bias, as the learner typed it (at rest only): {"kind": "weight",
+        "layer": i, "out": o, "in": j, "value": v} or {"kind": "bias", "layer": i, "out": o,
+        "value": v}, where i counts the Linear layers. ValueError for anything else."""
+        kind, value = change.get("kind"), change.get("value")
+        if kind not in ("weight", "bias") or type(value) not in (int, float):
+            raise ValueError(f"not an edit: {change!r}")
+        if not abs(value) <= MAX_EDIT:
+            raise ValueError(f"a weight must be a number within ±{MAX_EDIT:g}")
+        with self.lock:
+            if self.want.playing:
+                raise ValueError("weights can be changed only while training is paused")
+            layers = [m for m in self.run.model if isinstance(m, nn.Linear)]
+            index = [change.get("layer"), change.get("out")] + ([change.get("in")] if kind == "weight" else [])
+            if any(type(i) is not int for i in index) or not 0 <= index[0] < len(layers):
+                raise ValueError(f"no such {kind}: {change!r}")
+            tensor = layers[index[0]].weight if kind == "weight" else layers[index[0]].bias
+            if tensor is None or not all(0 <= i < n for i, n in zip(index[1:], tensor.shape)):
+                raise ValueError(f"no such {kind}: {change!r}")
+            with torch.no_grad():
+                tensor[tuple(index[1:])] = float(value)
+            self.edited = self.run.evaluate()
+            self._dirty = True
+        SCHEDULER.wake(self)
+
+    def request(self, **options) -> None:
+        """The view asks to see something else (e.g. another node large): a new frame."""
+        with self.lock:
+            self.options.update(options)
+            self._dirty = True
+        SCHEDULER.wake(self)
+
+    # ---- the scheduler ---------------------------------------------------------------------
+    def due_in(self, now: float) -> float | None:
+        """Seconds until this job has work (0: now), or None when it has none."""
+        if self._steps:
+            return 0.0
+        if self.want.playing and not self.alive():
+            self.want.playing = False
+        frame = self._frame_wait(now)
+        if not self.want.playing:
+            return frame
+        pace = self.want.pace
+        if pace == "full":
+            return 0.0
+        if pace == "normal" and self.viewer is not None:  # one epoch per frame the view takes
+            return frame if self.frame_wanted else None
+        return max(0.0, self._next_due - now)
+
+    def _frame_wait(self, now: float) -> float | None:
+        """Seconds until a frame may go out, or None when none can or none is needed."""
+        if not (self.frame_wanted and self.viewer is not None):
+            return None
+        if self._structure_due:
+            return 0.0
+        if not (self._dirty or self.want.playing):
+            return None
+        return max(0.0, self._last_frame + FRAME_GAP_S - now)
+
+    def work(self, budget_s: float = SLICE_S) -> None:
+        """One slice: a pending step, or training at the asked pace; frames as the view allows."""
+        with self.lock:
+            if self._steps:
+                self._train(1)
+                self._steps -= 1
+            elif self.want.playing:
+                self._play(budget_s)
+            self._maybe_frame()
+
+    def _play(self, budget_s: float) -> None:
+        pace, now = self.want.pace, time.perf_counter()
+        if pace == "full":
+            self._train(None, until=now + budget_s)
+        elif pace == "normal" and self.viewer is not None:
+            if self._frame_wait(now) == 0.0:
+                self._train(1)
+        elif now >= self._next_due:  # slow motion, or no view to pace the normal speed
+            self._train(1)
+            interval = 1.0 / (SLOW_EPOCHS_PER_S if pace == "slow" else FRAME_RATE)
+            self._next_due = max(self._next_due + interval, now)
+
+    def _train(self, epochs: int | None, until: float | None = None) -> None:
+        """Train `epochs` epochs, or until `until`, stopping at the stop epoch or a problem;
+        a frame goes out between epochs whenever the view is ready for one."""
+        run, stop_at = self.run, self.want.stop_at
+        count = epochs if epochs is not None else 10**9
+        if stop_at is not None and self.want.playing:
+            count = min(count, stop_at - run.epoch)
+            if count <= 0:
+                self._finish("stop_at")
+                return
+
+        def between(r: Run) -> bool:
+            self._dirty = True
+            self._note_rate()
+            self._maybe_frame()
+            return until is None or time.perf_counter() < until
+
+        self.edited = None
+        run.fit(count, between)
+        self._dirty = True
+        if run.status in ("diverged", "early_stopped"):
+            self._finish(run.status)
+        elif stop_at is not None and self.want.playing and run.epoch >= stop_at:
+            self._finish("stop_at")
+
+    def _finish(self, reason: str) -> None:
+        self.want.playing, self.stop_reason, self._dirty = False, reason, True
+
+    def _note_rate(self) -> None:
+        now = time.perf_counter()
+        self._rates.append((now, self.run.epoch))
+        while len(self._rates) > 2 and now - self._rates[1][0] > RATE_WINDOW_S:
+            self._rates.pop(0)
+
+    def _maybe_frame(self) -> None:
+        if self._frame_wait(time.perf_counter()) != 0.0:
+            return
+        structure, self._structure_due = self._structure_due, False
+        self.frame_wanted, self._dirty = False, structure  # a structure is followed by a frame
+        start = self._last_frame = time.perf_counter()
+        self.outbox = self.make_frame(self, structure)
+        self.frame_seconds = time.perf_counter() - start
+        self.outbox_seq += 1
+        self.on_frame()
+
+
+JOBS: weakref.WeakValueDictionary[str, LiveJob] = weakref.WeakValueDictionary()
+
+
+def _new_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(18)
+
+
+class Scheduler:
+    """Worker threads that give every job with work a slice in turn (round robin)."""
+
+    def __init__(self, workers: int = 2, slice_s: float = SLICE_S):
+        self.slice_s = slice_s
+        self._jobs: weakref.WeakSet[LiveJob] = weakref.WeakSet()
+        self._busy: set[int] = set()  # ids of jobs a worker is running now
+        self._turn = itertools.count()
+        self._last_turn: weakref.WeakKeyDictionary[LiveJob, int] = weakref.WeakKeyDictionary()
+        self._cond = threading.Condition()
+        self._workers = [threading.Thread(target=self._loop, name=f"playground-worker-{i}",
+                                          daemon=True) for i in range(workers)]
+        self._started = False
+
+    def wake(self, job: LiveJob) -> None:
+        with self._cond:
+            self._jobs.add(job)
+            if not self._started:
+                self._started = True
+                for w in self._workers:
+                    w.start()
+            self._cond.notify_all()
+
+    def _next(self) -> tuple[LiveJob | None, float]:
+        """The job whose turn it is (the one served longest ago), or how long to wait."""
+        now, best, wait = time.perf_counter(), None, 0.5
+        for job in list(self._jobs):
+            if id(job) in self._busy:
+                continue
+            due = job.due_in(now)
+            if due is None:
+                continue
+            if due > 0:
+                wait = min(wait, due)
+                continue
+            turn = self._last_turn.get(job, -1)
+            if best is None or turn < self._last_turn.get(best, -1):
+                best = job
+        return best, wait
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                job, wait = self._next()
+                while job is None:
+                    self._cond.wait(timeout=wait)
+                    job, wait = self._next()
+                self._busy.add(id(job))
+                self._last_turn[job] = next(self._turn)
+            try:
+                job.work(self.slice_s)
+            except Exception:  # a job that fails stops; the others go on
+                _LOG.exception("a training job failed")
+                job.want.playing = False
+                job.stop_reason = "error"
+            finally:
+                with self._cond:
+                    self._busy.discard(id(job))
+                    self._cond.notify_all()
+
+
+SCHEDULER = Scheduler()

@@ -1,0 +1,83 @@
+"""The page, top to bottom: app.py runs `page()` once per interaction."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from playground.datasets import UPLOAD_PREFIX
+from playground.ui import session
+from playground.ui.compare import compare_ui
+from playground.ui.inside import inside_ui
+from playground.ui.lessons import lessons_ui
+from playground.ui.live import controls_ui, live_view
+from playground.ui.sidebar import sidebar_ui
+from playground.ui.sweep import sweep_ui
+from playground.ui.takeaway import loaded_note, takeaway_ui
+from playground.ui.upload import upload_ui
+
+state = st.session_state
+STYLE = """<style>
+[data-testid='stMainBlockContainer']{padding-top:2.2rem}
+/* the live view never fades while the rest of the page reruns: it is live */
+.st-key-live [data-stale='true'], [data-testid='stElementContainer']:has([data-testid='mlpLive']) {
+  opacity: 1 !important; transition: none !important; }
+</style>"""
+
+
+def page() -> None:
+    torch.set_num_threads(1)  # many small trainings share two cores (playground/device.py)
+    st.set_page_config(page_title="MLP Playground", page_icon="🧠", layout="wide")
+    st.markdown(STYLE, unsafe_allow_html=True)
+    session.start()
+    st.sidebar.title("MLP Playground")
+    st.sidebar.caption("Every setting is in the page's link: copy it to share this exact "
+                       "experiment.")
+    cfg = session.apply(sidebar_ui(state.cfg))
+    if state.config_errors:
+        st.sidebar.error("These settings are not possible, so the model keeps the last valid "
+                         "ones:\n\n" + "\n".join(f"- **{k}**: {v}"
+                                                 for k, v in state.config_errors.items()),
+                         icon="⚠️")
+    job = session.current_job(cfg)
+
+    st.markdown("### Watch a neural network learn")
+    st.caption("Choose data and a network on the left, press **Train**, and watch the decision "
+               "boundary and the loss curves change. Colours show the model's belief at every "
+               "point; circles are the data (outlined: test points it never trains on).")
+    lessons_ui()
+    for name, problem in state.link_errors.items():
+        st.warning(f"Link parameter **{name}** was ignored ({problem}); using the default.",
+                   icon="🔗")
+    state.link_errors = {}
+    loaded_note()
+    if state.notice:
+        st.toast(state.notice, icon=":material/restart_alt:")
+        state.notice = ""
+
+    top = st.columns([5, 1.2], vertical_alignment="bottom")
+    with top[0]:
+        controls_ui(job, cfg)
+    with top[1].popover("Share this set-up", use_container_width=True):
+        st.caption("The link holds every setting; whoever opens it gets this data and network.")
+        if cfg.dataset.startswith(UPLOAD_PREFIX):
+            st.warning("Your uploaded data is not in the link: whoever opens it gets the "
+                       "default data and must upload the file themselves.")
+        st.code(session.share_link(cfg), language=None, wrap_lines=True)
+    with st.container(key="live"):
+        live_view(job)
+
+    # The panels read the model at length: while it trains they read a still copy of it.
+    if job.playing:
+        _panels(cfg, job.frozen(), keep=False)
+    else:
+        with job.reading() as run:
+            _panels(cfg, run, keep=True)
+
+
+def _panels(cfg, run, keep: bool) -> None:
+    inside_ui(cfg, run)
+    compare_ui(run, keep=keep)
+    sweep_ui(cfg, run)
+    upload_ui()
+    takeaway_ui(cfg, run)
