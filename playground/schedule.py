@@ -143,8 +143,8 @@ class LiveJob:
         """What the page and the view say the job is doing."""
         if self.want.playing:
             return "training"
-        if self.stop_reason == "stop_at":
-            return "finished"
+        if self.stop_reason in ("stop_at", "error"):
+            return "finished" if self.stop_reason == "stop_at" else "error"
         return self.run.status if self.run.status in ("diverged", "early_stopped") else (
             "paused" if self.run.epoch else "ready")
 

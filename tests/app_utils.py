@@ -30,3 +30,46 @@ def click(at: AppTest, key: str) -> AppTest:
     at.button(key=key).click().run()
     assert_ok(at)
     return at
+
+
+def job(at: AppTest):
+    """The session's live job (its `run` is the model the view shows)."""
+    return at.session_state["job"]
+
+
+def wait_until(predicate, timeout_s: float = 60.0, what: str = "the condition") -> None:
+    """Poll `predicate` (the background workers train while the test waits)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.01)
+
+
+def train(at: AppTest, timeout_s: float = 120.0) -> AppTest:
+    """Press Train with 'Stop after N epochs' on (a run of the sidebar's epochs), wait until the
+    workers have finished it, and redraw the page: what a learner sees once the run is over."""
+    at.toggle(key="stop_after").set_value(True).run()
+    assert_ok(at)
+    click(at, "train")
+    wait_until(lambda: not job(at).playing, timeout_s, "the run to finish")
+    at.run()
+    assert_ok(at)
+    return at
+
+
+def frame(at: AppTest, structure: bool = False):
+    """What the live view would be sent now: (header, arrays) of the job's next frame."""
+    from playground.draw import frames
+
+    j = job(at)
+    with j.lock:
+        view = frames.LiveView(j.run)
+        state = frames.job_state(j)
+        first = view.structure(state)
+        if structure:
+            return frames.decode(first)
+        closer = j.options.get("closer", (1, 0) if j.run.config.hidden else (0, 0))
+        return frames.decode(view.frame(state, closer=closer, metrics=j.edited))

@@ -10,8 +10,6 @@ first run has started.
 
 from __future__ import annotations
 
-import time
-
 from playwright.sync_api import Page
 
 TIMEOUT_MS = 30_000
@@ -47,21 +45,18 @@ def assert_no_exception(page: Page) -> None:
         )
 
 
-# ---- page helpers for test_browser.py -------------------------------------------------------
+# ---- page helpers -------------------------------------------------------------------------
 # Streamlit 1.67 draws every button twice (a hidden copy measures its width), so a key's
-# button is the visible one. Elements load lazily: after the first run the page can still show
-# stSkeleton placeholders for a moment. The main view is an st.image (a JPEG or PNG the server
-# renders), the curves are Vega-Lite charts drawn as SVG.
+# button is the visible one. The main view is the live view (playground/ui/static/live.js):
+# its cards, canvases and the frames it was sent are read from the page itself
+# (window.__mlpLive holds the view's state, `stats` its counters).
 
 APP_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
-# The views' charts and alerts, not those of the expanders or the network section (tested apart).
-CHART = ('[data-testid="stVegaLiteChart"]:not([data-testid="stExpander"] *)'
-         ':not(.st-key-network *)')
-IMAGE = ('[data-testid="stMain"] [data-testid="stImage"]:not([data-testid="stExpander"] *)'
-         ':not(.st-key-network *) img')
-NETWORK = '.st-key-network'
+LIVE = '[data-testid="mlpLive"]'
 ALERT = '[data-testid="stAlert"]:not([data-testid="stExpander"] *)'
 SKELETON = '[data-testid="stSkeleton"]'
+CARDS = {"Epoch": "epoch", "Train loss": "train", "Test loss": "test", "Test accuracy": "score",
+         "Test R²": "score", "Epochs per second": "speed", "Status": "status"}
 
 
 def button(page: Page, key: str):
@@ -74,20 +69,24 @@ def widget_input(page: Page, key: str):
     return page.locator(f".st-key-{key} input").first
 
 
+def painted(page: Page) -> int:
+    return page.evaluate("() => window.__mlpLive?.stats?.painted ?? 0")
+
+
 def open_page(page: Page, url: str, timeout_ms: int = TIMEOUT_MS) -> None:
-    """open_app, then wait until the page is drawn: no skeletons, buttons in place, the main
-    image loaded and both curve charts rendered."""
+    """open_app, then wait until the page is drawn: no skeletons, the buttons in place and the
+    live view painted from its first frame."""
     open_app(page, url, timeout_ms)
     page.wait_for_selector(".st-key-train button:visible", timeout=timeout_ms)
     page.wait_for_function(
-        f"""() => !document.querySelector('{SKELETON}')
-                && [...document.querySelectorAll('{IMAGE}')].some(i => i.complete && i.naturalWidth > 0)
-                && document.querySelectorAll('{CHART} svg .mark-line').length >= 4""",
-        timeout=timeout_ms)
+        f"""() => !document.querySelector('{SKELETON}') && window.__mlpLive?.frame
+                && window.__mlpLive.stats.painted > 0""", timeout=timeout_ms)
 
 
 def metric(page: Page, label: str):
-    """The value element of the st.metric labelled exactly `label`."""
+    """The value of the card labelled `label` (the live view's cards; an st.metric otherwise)."""
+    if label in CARDS:
+        return page.locator(f'[data-testid="mlpCard-{CARDS[label]}"] .value')
     return page.locator('[data-testid="stMetric"]').filter(
         has=page.locator('[data-testid="stMetricLabel"]').get_by_text(label, exact=True)
     ).locator('[data-testid="stMetricValue"]')
@@ -95,6 +94,35 @@ def metric(page: Page, label: str):
 
 def metric_int(page: Page, label: str) -> int:
     return int(metric(page, label).inner_text().strip().replace(",", ""))
+
+
+def shown_epoch(page: Page) -> int:
+    """The epoch of the frame the view shows."""
+    return int(page.locator(LIVE).get_attribute("data-epoch"))
+
+
+def set_stop_after(page: Page, on: bool) -> None:
+    box = page.locator(".st-key-stop_after input")
+    if box.is_checked() != on:
+        page.locator(".st-key-stop_after label").first.click()
+        wait_for_idle(page)
+
+
+def train_epochs(page: Page, epochs: int, timeout_ms: int = 60_000) -> None:
+    """Press Train with 'Stop after' on and wait until the view shows the finished run of
+    `epochs` epochs (the sidebar's Epochs must say so)."""
+    from playwright.sync_api import expect
+
+    set_stop_after(page, True)
+    start = shown_epoch(page)
+    button(page, "train").click()
+    expect(metric(page, "Status")).to_have_text("finished", timeout=timeout_ms)
+    expect(page.locator(LIVE)).to_have_attribute("data-epoch", str(start + epochs),
+                                                 timeout=timeout_ms)
+    # the page reruns once the run has ended, so its panels show the trained model
+    expect(page.locator(LIVE)).to_have_attribute("data-page-epoch", str(start + epochs),
+                                                 timeout=timeout_ms)
+    wait_for_idle(page)
 
 
 def select_option(page: Page, key: str, option: str, timeout_ms: int = TIMEOUT_MS) -> None:
@@ -124,126 +152,14 @@ def choose(page: Page, key: str, text: str, tries: int = 4) -> None:
     raise AssertionError(f"could not choose {text!r} in {key}")
 
 
-def images(page: Page) -> list[dict]:
-    """The main area's images: {src, complete, width (natural), height, caption}."""
-    return page.evaluate(
-        f"""() => [...document.querySelectorAll('{IMAGE}')].map(i => ({{
-            src: i.currentSrc, complete: i.complete, width: i.naturalWidth,
-            height: i.naturalHeight,
-            caption: i.closest('[data-testid="stImage"]')
-                      .querySelector('[data-testid="stImageCaption"]')?.innerText ?? null}}))""")
+def live_state(page: Page) -> dict:
+    """What the view holds now: the shown frame's header, the structure's header and stats."""
+    return page.evaluate("""() => { const S = window.__mlpLive;
+        return {frame: S.frame?.header ?? null, structure: S.structure?.header ?? null,
+                stats: {...S.stats, log: undefined}}; }""")
 
 
-# Vega's SVG renderer keeps each mark item on its DOM node (`__data__`): the curves' hover
-# points (the chart's symbol layer, one per row) carry the rows {epoch, value, shown, curve}.
-_CURVE_JS = f"""label => {{
-    for (const chart of document.querySelectorAll('{CHART}')) {{
-        const rows = [...chart.querySelectorAll('.mark-symbol.role-mark path')]
-            .map(p => p.__data__?.datum).filter(d => d && d.curve === label);
-        if (rows.length) return {{
-            rows: rows.map(d => ({{epoch: d.epoch, value: d.value}})),
-            y_axis: chart.querySelector('[aria-label^="Y-axis"]')?.getAttribute('aria-label')
-                    ?? null}};
-    }}
-    return {{rows: [], y_axis: null}};
-}}"""
-
-
-def curve(page: Page, label: str) -> list[dict]:
-    """The drawn rows {epoch, value} of the curve called `label`, in epoch order."""
-    rows = page.evaluate(_CURVE_JS, label)["rows"]
-    return sorted(rows, key=lambda r: r["epoch"])
-
-
-def y_axis(page: Page, label: str) -> str | None:
-    """Vega's description of the y axis of the chart drawing `label`, e.g. "Y-axis titled
-    'loss' for a linear scale with values from 0.5 to 0.7"."""
-    return page.evaluate(_CURVE_JS, label)["y_axis"]
-
-
-def settled_curve(page: Page, label: str, timeout_ms: int = 5_000) -> list[dict]:
-    """curve() once the chart has finished drawing: Vega updates a chart's data
-    asynchronously after the script is idle, so read until two reads 250 ms apart agree."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    last = curve(page, label)
-    while True:
-        page.wait_for_timeout(250)
-        now = curve(page, label)
-        if now and now == last:
-            return now
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the {label!r} curve kept changing for {timeout_ms} ms")
-        last = now
-
-
-# One atomic read of what a training run shows: script state, Epoch text and the main image's
-# URL (every redraw sends a new one; '' while Chrome loads an image into a new <img>).
-_SNAPSHOT_JS = f"""() => {{
-    const app = document.querySelector('[data-testid="stApp"]');
-    const value = [...document.querySelectorAll('[data-testid="stMetric"]')]
-        .find(m => m.querySelector('[data-testid="stMetricLabel"]')?.innerText.trim() === 'Epoch')
-        ?.querySelector('[data-testid="stMetricValue"]')?.innerText;
-    const image = document.querySelector('{IMAGE}');
-    return {{state: app?.getAttribute('data-test-script-state') ?? null,
-            epoch: value === undefined ? null : parseInt(value.replace(/,/g, ''), 10),
-            image: image?.currentSrc || null}};
-}}"""
-
-
-def snapshot(page: Page) -> dict:
-    """{"state", "epoch", "image"}: read in one go, so the three belong together."""
-    return page.evaluate(_SNAPSHOT_JS)
-
-
-# Samples of whether the views are on screen, taken in the page: by a timer every `every_ms`
-# for `ms` (kind "timer"; a busy page stretches the interval) and after every change to the
-# page (kind "dom", from a MutationObserver, so even a short gap between two redraws is seen).
-# An <img> whose src changes keeps showing its last frame until the next has loaded (checked
-# with screenshots in Chromium), though `complete` is false meanwhile; so an image counts as
-# shown when its element has loaded a frame at some point, and `complete` is kept apart.
-_SAMPLER_JS = f"""([ms, everyMs]) => new Promise(resolve => {{
-    const out = [], t0 = performance.now();
-    const sample = kind => {{
-        const img = document.querySelector('{IMAGE}');
-        if (img && img.__sampled === undefined) {{
-            img.__sampled = true;
-            // an <img> already on the page with a src has shown an earlier frame: the element
-            // persists from frame to frame and only its src changes
-            img.__loaded = (img.complete && img.naturalWidth > 0) || !!img.getAttribute('src');
-            img.addEventListener('load', () => {{ img.__loaded = true; }});
-        }}
-        out.push({{
-            kind, t: Math.round(performance.now() - t0),
-            state: document.querySelector('[data-testid="stApp"]')
-                       ?.getAttribute('data-test-script-state') ?? null,
-            shown: !!img && img.__loaded,
-            complete: !!img && img.complete && img.naturalWidth > 0,
-            src: img?.getAttribute('src') ?? null,
-            charts: document.querySelectorAll('{CHART} svg .mark-line').length / 2,
-        }});
-    }};
-    const observer = new MutationObserver(() => sample('dom'));
-    observer.observe(document.body, {{childList: true, subtree: true}});
-    const tick = () => {{
-        sample('timer');
-        if (performance.now() - t0 < ms) setTimeout(tick, everyMs);
-        else {{ observer.disconnect(); resolve(out); }}
-    }};
-    tick();
-}})"""
-
-
-def start_sampling(page: Page, ms: int, every_ms: int) -> None:
-    """Start sampling the views in the page; collect_samples() waits for the list."""
-    page.evaluate(f"args => {{ window.__viewSamples = ({_SAMPLER_JS})(args); }}",
-                  [ms, every_ms])
-
-
-def collect_samples(page: Page) -> list[dict]:
-    """[{kind, t, state, shown, complete, src, charts}] of the sampling started last."""
-    return page.evaluate("() => window.__viewSamples")
-
-
-def sample_views(page: Page, ms: int, every_ms: int) -> list[dict]:
-    start_sampling(page, ms, every_ms)
-    return collect_samples(page)
+def live_array(page: Page, name: str, of: str = "frame") -> list:
+    """One array of the shown frame (or of the structure) as a flat list."""
+    return page.evaluate("([name, of]) => Array.from(window.__mlpLive[of].arrays[name].data)",
+                         [name, of])

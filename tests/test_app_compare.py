@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
-from app_utils import assert_ok, open_page
+from app_utils import assert_ok, open_page, train
 from streamlit.testing.v1 import AppTest
 
 from playground.ui.compare import MAX_PINNED, MAX_UNPINNED
@@ -28,12 +28,6 @@ def overlay(at: AppTest) -> dict[str, tuple[dict, object]]:
 
 def kept(at: AppTest):
     return at.session_state["kept_runs"]
-
-
-def train(at: AppTest) -> AppTest:
-    at.button(key="train").click().run()
-    assert_ok(at)
-    return at
 
 
 def test_trained_runs_are_kept_overlaid_and_their_differences_shown():

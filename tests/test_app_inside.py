@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from app_utils import open_page
+from app_utils import job, open_page, train
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
@@ -78,10 +78,9 @@ def test_training_with_the_numpy_engine_from_the_sidebar():
     at.selectbox(key="w_engine").set_value("numpy").run()
     assert not at.exception
     assert at.query_params["engine"] in ("numpy", ["numpy"])
-    at.button(key="train").click().run()
-    m = metric_values(at)
-    assert m["Epoch"] == "20" and m["Status"] == "finished"
-    assert at.session_state["run"].config.engine == "numpy"
+    train(at)
+    assert job(at).run.epoch == 20 and job(at).status() == "finished"
+    assert job(at).run.config.engine == "numpy"
 
 
 def test_choosing_numpy_with_an_unsupported_activation_keeps_the_last_valid_set_up():
@@ -90,14 +89,14 @@ def test_choosing_numpy_with_an_unsupported_activation_keeps_the_last_valid_set_
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "numpy engine has no 'gelu'" in errors and "engine 'torch'" in errors
-    assert at.session_state["run"].config.engine == "torch"
+    assert job(at).run.config.engine == "torch"
 
 
 def test_gradient_flow_and_activations_after_training():
     at = open_page(dataset="moons", hidden="8,8,8,8", activation="sigmoid", epochs="15",
                    optimizer="adam", lr="0.01")
     assert any("Train for a few epochs" in i.value for i in at.info)
-    at.button(key="train").click().run()
+    train(at)
     assert not at.exception
     # the two error charts, gradient norms, weight norms, and one histogram per hidden layer
     assert len(charts_inside(at)) == 2 + 2 + 4
@@ -110,8 +109,8 @@ def test_gradient_flow_and_activations_after_training():
 def test_replay_of_the_boundary():
     at = open_page(epochs="100")
     assert any("Train for a few epochs to record a replay" in i.value for i in at.info)
-    at.button(key="train").click().run()
-    run = at.session_state["run"]
+    train(at)
+    run = job(at).run
     epochs = [epoch for epoch, _ in run.snapshots]
     assert epochs[0] == 0 and epochs[-1] == 100 and 20 <= len(epochs) <= 61
     assert at.select_slider(key="replay_epoch").value == 100
@@ -143,9 +142,9 @@ def test_learning_rate_finder_suggests_and_sets_a_rate():
 ])
 def test_errors_tab_shows_the_confusion_matrix_of_the_run(params):
     at = open_page(optimizer="adam", lr="0.03", **params)
-    at.button(key="train").click().run()
+    train(at)
     assert not at.exception
-    run = at.session_state["run"]
+    run = job(at).run
     k = run.data.n_classes
     for split, X, y in (("test", run.data.X_test, run.data.y_test),
                         ("train", run.data.X_train, run.data.y_train)):
@@ -171,9 +170,9 @@ def test_errors_tab_shows_the_confusion_matrix_of_the_run(params):
 def test_errors_tab_shows_predictions_and_residuals_of_a_regression():
     at = open_page(dataset="plane", noise="0.2", hidden="8", epochs="10", optimizer="adam",
                    lr="0.01")
-    at.button(key="train").click().run()
+    train(at)
     assert not at.exception
-    run = at.session_state["run"]
+    run = job(at).run
     yhat = run.predict(run.data.X_test)
     scatter = chart_with(at, "actual", "predicted", "residual")
     np.testing.assert_allclose(scatter["actual"], run.data.y_test)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_utils import assert_ok, open_page
+from app_utils import assert_ok, frame, job, open_page, train
 from streamlit.testing.v1 import AppTest
 
 from playground import FIELDS, Config
@@ -16,7 +16,7 @@ def assert_loaded(at: AppTest, cfg: Config) -> None:
     for name in FIELDS:
         assert at.session_state[key(name)] == widget_value(cfg, name), name
     assert at.session_state["cfg"] == cfg
-    assert at.session_state["run"].config == cfg
+    assert job(at).run.config == cfg
 
 
 def test_free_play_is_the_default():
@@ -76,8 +76,8 @@ def test_run_all_shows_the_verdict_and_pins_the_runs():
 def test_early_stopping_is_explained_on_the_page():
     at = open_page(dataset="random", n_samples="200", hidden="64", activation="relu",
                    optimizer="adam", lr="0.01", batch_size="20", epochs="50", patience="4")
-    at.button(key="train").click().run()
+    train(at)
     assert_ok(at)
-    run = at.session_state["run"]
+    run = job(at).run
     assert run.status == "early_stopped" and run.epoch == 4
-    assert any(i.value.startswith("Early stopping after epoch 4") for i in at.info)
+    assert frame(at)[0]["message"].startswith("Early stopping after epoch 4")  # under the cards

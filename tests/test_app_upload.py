@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from app_utils import assert_ok, open_page
+from app_utils import assert_ok, frame, job, open_page, train
 from streamlit.testing.v1 import AppTest
 
 from playground import DATASETS, userdata
@@ -42,14 +42,8 @@ def upload(at: AppTest, name: str, raw: bytes, target: str | None = None,
     return at
 
 
-def train(at: AppTest) -> AppTest:
-    at.button(key="train").click().run()
-    assert_ok(at)
-    return at
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+def trained_epochs(at: AppTest) -> int:
+    return job(at).run.epoch
 
 
 def blobs_csv(n: int = 240, dim: int = 4) -> bytes:
@@ -82,8 +76,8 @@ def test_a_good_file_becomes_the_data_and_trains():
     assert any("share links do not carry it" in c.value for c in at.sidebar.caption)
     assert not [s for s in at.sidebar.slider if s.key == "w_noise"]  # a file has no noise knob
     train(at)
-    assert metrics(at)["Epoch"] == "60"
-    assert float(metrics(at)["Test accuracy"].rstrip("%")) > 90
+    assert trained_epochs(at) == 60
+    assert job(at).run.final["test_acc"] > 0.9
 
 
 @pytest.mark.parametrize("shape", ["1-D", "2-D", "5-D"])
@@ -91,14 +85,15 @@ def test_regression_files_of_any_width_show_and_train(shape):
     rng = np.random.default_rng(1)
     dim = int(shape[0])
     X = rng.uniform(-2, 2, size=(200, dim)) * ([50.0, 0.02, 1, 1, 1][:dim])  # mixed scales
-    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(dim)])
-    frame["y"] = np.sin(X[:, 0] / 50) + X[:, -1]
+    table = pd.DataFrame(X, columns=[f"x{i}" for i in range(dim)])
+    table["y"] = np.sin(X[:, 0] / 50) + X[:, -1]
     at = open_page(optimizer="adam", lr="0.01", epochs="20", hidden="8")
-    upload(at, f"{shape}.csv", frame.to_csv(index=False).encode())
+    upload(at, f"{shape}.csv", table.to_csv(index=False).encode())
     assert at.session_state["cfg"].task == "regression"
-    assert at.get("image")  # the main view: the 1-D curve, the 2-D map or predicted vs true
+    main = {1: "curve", 2: "grid", 5: "pred_test"}[dim]  # the 1-D curve, the map or the fit
+    assert main in frame(at)[1]
     train(at)
-    assert metrics(at)["Epoch"] == "20" and "Test R²" in metrics(at)
+    assert trained_epochs(at) == 20 and job(at).run.task == "regression"
 
 
 def test_the_task_can_be_chosen():
@@ -128,14 +123,14 @@ BAD = {  # file bytes, the error's telling part; they are caught when the header
 def test_a_bad_file_changes_nothing(filename):
     raw, message = BAD[filename]
     at = train(open_page(dataset="moons", epochs="5"))
-    run, cfg = at.session_state["run"], at.session_state["cfg"]
+    run, cfg = job(at).run, at.session_state["cfg"]
     upload(at, filename, raw, use=False)
     if not at.error:  # the header was fine: the whole file is read on the button
         at.button(key="upload_use").click().run()
         assert_ok(at)
     assert [e.value for e in at.error if message in e.value], [e.value for e in at.error]
     assert at.session_state["w_dataset"] == "moons" and at.session_state["cfg"] == cfg
-    assert at.session_state["run"] is run and metrics(at)["Epoch"] == "5"
+    assert job(at).run is run and trained_epochs(at) == 5
     assert not any(o.startswith("Your CSV") for o in at.selectbox(key="w_dataset").options)
 
 
@@ -144,7 +139,7 @@ def test_a_bad_file_after_a_good_one_keeps_the_good_one():
     name = at.session_state["w_dataset"]
     upload(at, "bad.csv", b"a,b,label\n" + b"1,2,x\n" * 12)
     assert any("Nothing was changed" in e.value for e in at.error)
-    assert at.session_state["w_dataset"] == name and metrics(at)["Epoch"] == "5"
+    assert at.session_state["w_dataset"] == name and trained_epochs(at) == 5
     at.file_uploader(key="upload_data").set_value(None).run()  # the section empties again
     assert_ok(at)
     assert not at.error and at.session_state["cfg"].dataset == name

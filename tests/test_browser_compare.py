@@ -13,6 +13,7 @@ from browser_utils import (
     choose,
     metric,
     open_page,
+    train_epochs,
     wait_for_idle,
     widget_input,
 )
@@ -58,10 +59,7 @@ def test_ab_trains_a_pair_and_overlays_it(app_server, page, screenshot_dir):
 def test_ticking_show_in_the_table_adds_a_run_to_the_overlay(app_server, page):
     open_page(page, f"{app_server}/?dataset=xor&hidden=4&epochs=10")
     for _ in range(2):  # a run, then Reset (new weights) and a second run
-        button(page, "train").click()
-        expect(metric(page, "Status")).to_have_text("finished", timeout=LONG_MS)
-        expect(metric(page, "Epoch")).to_have_text("10")
-        wait_for_idle(page)
+        train_epochs(page, 10)
         if _ == 0:
             button(page, "reset").click()
             expect(metric(page, "Status")).to_have_text("ready", timeout=TIMEOUT_MS)

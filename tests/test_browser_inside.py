@@ -14,6 +14,7 @@ from browser_utils import (
     button,
     metric,
     open_page,
+    train_epochs,
     wait_for_idle,
 )
 
@@ -65,10 +66,7 @@ def images_once(tab, ready, failure: str) -> list[str]:
 
 
 def train(page: Page, epochs: int) -> None:
-    button(page, "train").click()
-    expect(metric(page, "Epoch")).to_have_text(f"{epochs:,}", timeout=TIMEOUT_MS)
-    expect(metric(page, "Status")).to_have_text("finished", timeout=TIMEOUT_MS)
-    wait_for_idle(page)
+    train_epochs(page, epochs)
 
 
 def test_under_the_hood_panel(app_server, page, screenshot_dir):

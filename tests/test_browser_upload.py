@@ -10,12 +10,12 @@ import pytest
 from playwright.sync_api import expect
 
 from browser_utils import (
-    IMAGE,
     TIMEOUT_MS,
     assert_no_exception,
     button,
     metric,
     open_page,
+    train_epochs,
     wait_for_idle,
     widget_input,
 )
@@ -63,15 +63,9 @@ def test_upload_a_bad_file_then_a_good_one(app_server, page, tmp_path, screensho
     expect(page).to_have_url(re.compile(r"[?&]dataset=csv-[0-9a-f]{10}(&|$)"), timeout=TIMEOUT_MS)
     expect(page.get_by_text("share links do not carry it").first).to_be_visible()
 
-    button(page, "train").click()
-    # The note above the views is gone on this run, so until it ends the page briefly holds
-    # the last run's elements beside the new ones: wait for a finished status, then for the end.
-    finished = page.locator('[data-testid="stMetric"]').filter(has_text="Status").filter(
-        has_text="finished")
-    expect(finished).to_have_count(1, timeout=60_000)
-    wait_for_idle(page)
+    train_epochs(page, 20)
     expect(metric(page, "Epoch")).to_have_text("20")
-    expect(page.locator(IMAGE).first).to_be_visible()  # the boundary of the file's classes
+    expect(page.get_by_test_id("mlpMainPicture")).to_be_visible()  # the file's classes
     wait_for_idle(page)
     page.screenshot(path=str(screenshot_dir / "upload_trained.png"))
     assert_no_exception(page)

@@ -153,7 +153,7 @@ class LiveView:
             if d.dim == 2 else diagram.THUMB_1D, "big": BIG if d.dim == 2 else CURVE,
             "value_range": list(self.lo_hi), "pictures": self.pictures,
             "axes": _axes(run), "dataset": d.name, "digits": d.name == "digits",
-            "score_label": score(run.task)[1],
+            "score_label": score(run.task)[1], "features": list(d.features),
         }
 
     def _network(self) -> dict[str, Any]:
@@ -301,7 +301,7 @@ class LiveView:
         last = layer == len(self.units) - 1
         if last and self.run.task != "regression":
             return _u8(values), np.ones(1, np.float32)
-        pic, scale = _signed(values[None], values.shape)
+        pic, scale = _signed(values.reshape(1, -1), values.shape)
         return pic[0], scale
 
     def _weights(self) -> dict[str, np.ndarray]:
@@ -386,14 +386,19 @@ def job_frame(job: LiveJob, structure: bool) -> bytes:
     if view is None or view.run is not job.run:
         view = _VIEWS[job] = LiveView(job.run)
         structure = True
+    state = job_state(job)
+    if structure:
+        return view.structure(state)
+    closer = job.options.get("closer", (1, 0) if job.run.config.hidden else (0, 0))
+    return view.frame(state, closer=closer, metrics=job.edited)
+
+
+def job_state(job: LiveJob) -> dict[str, Any]:
+    """What every frame says of the job: its epoch, status, pace and speed."""
     run = job.run
-    state = {"version": job.version, "seq": job.outbox_seq + 1, "epoch": run.epoch,
+    return {"version": job.version, "seq": job.outbox_seq + 1, "epoch": run.epoch,
              "status": job.status(), "playing": job.playing, "pace": job.want.pace,
              "pace_label": PACES[job.want.pace], "stop_at": job.want.stop_at,
              "rate": round(job.rate(), 1), "frame_ms": round(1000 * job.frame_seconds, 2),
              "message": run.message if run.status in (
                  "diverged", "early_stopped") else ""}
-    if structure:
-        return view.structure(state)
-    closer = job.options.get("closer", (1, 0) if run.config.hidden else (0, 0))
-    return view.frame(state, closer=closer, metrics=job.edited)

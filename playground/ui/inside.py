@@ -76,7 +76,12 @@ def _replay(run: Run) -> None:
     epochs = [epoch for epoch, _ in frames]
     left, right = st.columns([1.3, 1])
     with left:
-        chosen = st.select_slider("Epoch", epochs, value=epochs[-1], key="replay_epoch")
+        # The slider follows the newest snapshot unless the learner moved it back.
+        if state.get("replay_epoch") in (None, state.get("replay_end")) or (
+                state.get("replay_epoch") not in epochs):
+            state.replay_epoch = epochs[-1]
+        state.replay_end = epochs[-1]
+        chosen = st.select_slider("Epoch", epochs, key="replay_epoch")
         grid_u8 = frames[epochs.index(chosen)][1]
         st.image(insight.snapshot_image(run, chosen, grid_u8), width="content")
     with right:

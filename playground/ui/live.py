@@ -45,8 +45,9 @@ def training_slot(note) -> Iterator[None]:
         TRAIN_SLOTS.release()
 
 
-def controls_ui(job: LiveJob, cfg: Config) -> None:
-    """The row of controls above the view (it wraps on a narrow screen instead of stacking)."""
+def controls_ui(job: LiveJob, cfg: Config, extra=None) -> None:
+    """The row of controls above the view (it wraps on a narrow screen instead of stacking);
+    `extra()` draws more controls at its end."""
     playing = job.playing
     with st.container(horizontal=True, vertical_alignment="bottom", key="controls"):
         st.button("Pause" if playing else "Train", type="primary", key="train",
@@ -68,12 +69,14 @@ def controls_ui(job: LiveJob, cfg: Config) -> None:
         st.toggle(f"Stop after {cfg.epochs:,} epochs", key="stop_after",
                   help="Off: train until you press Pause. On: each press of Train trains the "
                        "sidebar's number of epochs (Training → Epochs).")
+        if extra is not None:
+            extra()
 
 
 def live_view(job: LiveJob) -> None:
     """The live view; the same browser elements are kept across reruns (never blank)."""
-    _COMPONENT(data={"token": job.token, "v": _VERSION}, on_edited_change=_noop,
-               on_stopped_change=_noop)
+    _COMPONENT(data={"token": job.token, "v": _VERSION, "epoch": job.run.epoch},
+               on_edited_change=_noop, on_stopped_change=_noop)
 
 
 def _noop() -> None:

@@ -55,15 +55,7 @@ def page() -> None:
         st.toast(state.notice, icon=":material/restart_alt:")
         state.notice = ""
 
-    top = st.columns([5, 1.2], vertical_alignment="bottom")
-    with top[0]:
-        controls_ui(job, cfg)
-    with top[1].popover("Share this set-up", use_container_width=True):
-        st.caption("The link holds every setting; whoever opens it gets this data and network.")
-        if cfg.dataset.startswith(UPLOAD_PREFIX):
-            st.warning("Your uploaded data is not in the link: whoever opens it gets the "
-                       "default data and must upload the file themselves.")
-        st.code(session.share_link(cfg), language=None, wrap_lines=True)
+    controls_ui(job, cfg, extra=lambda: _share(cfg))
     with st.container(key="live"):
         live_view(job)
 
@@ -73,6 +65,15 @@ def page() -> None:
     else:
         with job.reading() as run:
             _panels(cfg, run, keep=True)
+
+
+def _share(cfg) -> None:
+    with st.popover("Share this set-up", width="content"):
+        st.caption("The link holds every setting; whoever opens it gets this data and network.")
+        if cfg.dataset.startswith(UPLOAD_PREFIX):
+            st.warning("Your uploaded data is not in the link: whoever opens it gets the "
+                       "default data and must upload the file themselves.")
+        st.code(session.share_link(cfg), language=None, wrap_lines=True)
 
 
 def _panels(cfg, run, keep: bool) -> None:

@@ -43,6 +43,10 @@ const CSS = `
 .mlp-editor { position: absolute; display: none; z-index: 6; width: 110px; font-size: 13px; padding: 2px 4px; }
 .mlp-bias { display: none; gap: 6px; align-items: center; font-size: 13px; margin-top: 4px; }
 .mlp-bias input { width: 90px; font-size: 13px; }
+.mlp-message { font-size: 14px; padding: 0; border-radius: 6px; }
+.mlp-message:not(:empty) { padding: 8px 12px; margin: 2px 0 6px; }
+.mlp-message.diverged:not(:empty) { background: rgba(255,43,43,0.09); color: rgb(125,53,59); }
+.mlp-message.early_stopped:not(:empty) { background: rgba(28,131,225,0.1); color: rgb(0,66,128); }
 .mlp-notice { font-size: 13px; color: rgb(160,90,0); min-height: 0; }
 .mlp-hint { font-size: 13px; color: rgb(96,98,108); margin-top: 4px; }
 canvas { display: block; }
@@ -87,6 +91,8 @@ function build() {
   S.progressText = el("span", "", progress, "");
   S.progressBar = el("div", "", el("div", "bar", progress));
   S.progress = progress;
+  S.message = el("div", "mlp-message", root);
+  S.message.setAttribute("data-testid", "mlpMessage");
   const row = el("div", "mlp-row", root);
   const left = el("div", "", row), right = el("div", "", row);
   const bar = el("div", "mlp-toolbar", left);
@@ -207,15 +213,22 @@ function requestDraw() {
 
 function draw() {
   S.drawQueued = false;
+  ensureAttached();
   if (S.pending) {
     const f = S.pending;
     S.pending = null;
     const keys = S.structure.header.history_keys;
     keys.forEach((key) => { S.history[key].length = f.header.history_start; });
     appendRows(keys, f.arrays.history);
+    const wasPlaying = S.frame && S.frame.header.playing;
     S.frame = f;
     S.stats.frames++;
     S.toAck = f.header.seq;
+    // It stopped on its own (the stop epoch, divergence, early stopping): the page's panels
+    // below show the model too, so ask for a rerun.
+    if (wasPlaying && !f.header.playing && S.trigger && f.header.epoch !== S.pageEpoch) {
+      S.trigger("stopped", f.header.epoch);
+    }
   }
   if (!S.structure || !S.frame || !S.root.isConnected || !S.root.clientWidth) {
     if (S.toAck !== null && S.toAck !== undefined) { ack(S.toAck); S.toAck = null; }
@@ -270,6 +283,8 @@ function cards(h, fh) {
     S.cards[key].delta.className = `delta ${d === null ? "" : d < 0 ? "down" : d > 0 ? "up" : ""}`;
   }
   const p = fh.stop_at ? Math.min(1, fh.epoch / fh.stop_at) : 0;
+  S.message.textContent = fh.message || "";
+  S.message.className = `mlp-message ${fh.status}`;
   S.progress.style.visibility = fh.stop_at ? "visible" : "hidden";
   S.progressText.textContent = fh.stop_at ? `epoch ${fh.epoch.toLocaleString("en-US")} of ${fh.stop_at.toLocaleString("en-US")}` : "";
   S.progressBar.style.width = `${(100 * p).toFixed(1)}%`;
@@ -390,12 +405,30 @@ function updateBias() {
   }
 }
 
+// Streamlit may mount the component in an element it then drops (a rerun that moves it): the
+// view moves to whichever of the page's live-view elements is in the document.
+function ensureAttached() {
+  if (!S.root || S.root.isConnected) return;
+  const hosts = [...document.querySelectorAll(".st-key-live *")].filter((e) => e.shadowRoot);
+  const home = hosts.length ? hosts[hosts.length - 1].shadowRoot
+    : (S.parent && (S.parent.host ? S.parent.host.isConnected : S.parent.isConnected) ? S.parent : null);
+  if (home) {
+    home.appendChild(S.root);
+    requestDraw();
+  }
+}
+setInterval(ensureAttached, 200);
+
 // ---- the component -----------------------------------------------------------------------
 export function mount(component) {
   const { parentElement, data } = component;
   if (!S.root) S.root = build();
+  S.stats.mounts = (S.stats.mounts || 0) + 1;
+  S.parent = parentElement;
   if (S.root.parentNode !== parentElement) parentElement.appendChild(S.root);
   S.trigger = component.setTriggerValue;
+  S.pageEpoch = data.epoch;
+  S.root.dataset.pageEpoch = String(data.epoch); // the epoch the page's panels were drawn at
   if (data.closer && !S.closer) S.closer = data.closer;
   if (S.token !== data.token || !S.ws) connect(data.token);
   requestDraw();

@@ -1,0 +1,224 @@
+"""playground.schedule: live jobs (play until pause, paces, steps, stop epochs, frames only
+when the view is ready, edits) and the scheduler that shares the workers between them."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from playground import Config, Run
+from playground.schedule import JOBS, SCHEDULER, LiveJob
+
+CFG = Config(epochs=50)  # the default circle set-up
+
+
+def frames_of(job: LiveJob) -> list[tuple[bool, int]]:
+    """Make the job record (structure?, epoch) for every frame it builds."""
+    log: list[tuple[bool, int]] = []
+
+    def make(j: LiveJob, structure: bool) -> bytes:
+        log.append((structure, j.run.epoch))
+        return b"frame"
+
+    job.make_frame = make
+    return log
+
+
+def wait_until(predicate, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.002)
+
+
+@pytest.fixture
+def job():
+    j = LiveJob(Run(CFG), lambda j, s: b"")
+    yield j
+    j.pause()
+
+
+def test_play_trains_until_pause_and_resumes_where_it_paused(job):
+    job.play("full")
+    wait_until(lambda: job.run.epoch >= 20)
+    assert job.playing and job.status() == "training"
+    job.pause()  # returns once the worker has finished its slice
+    paused_at = job.run.epoch
+    time.sleep(0.2)
+    assert job.run.epoch == paused_at and job.status() == "paused"
+    assert job.run.history["epoch"] == list(range(paused_at + 1))
+    job.play("full")
+    wait_until(lambda: job.run.epoch >= paused_at + 10)
+    job.pause()
+    assert job.run.history["epoch"] == list(range(job.run.epoch + 1))  # one unbroken history
+
+
+def test_a_paused_run_equals_a_run_trained_in_one_go(job):
+    job.play("full", stop_at=37)
+    wait_until(lambda: not job.playing)
+    straight = Run(CFG).fit(37)
+    assert job.run.epoch == 37 and job.status() == "finished"
+    torch.testing.assert_close(job.run.params.theta, straight.params.theta, rtol=0, atol=0)
+
+
+def test_stop_at_ends_the_run_there(job):
+    job.play("normal", stop_at=12)
+    wait_until(lambda: not job.playing)
+    assert job.run.epoch == 12 and job.stop_reason == "stop_at"
+    job.play("normal", stop_at=12)  # already there: nothing to do
+    assert not job.playing and job.run.epoch == 12
+
+
+def test_step_trains_one_epoch_and_waits_for_it(job):
+    job.step()
+    assert job.run.epoch == 1
+    job.step()
+    job.step()
+    assert job.run.epoch == 3 and not job.playing
+
+
+def test_slow_motion_trains_a_few_epochs_a_second(job):
+    job.play("slow")
+    time.sleep(1.0)
+    job.pause()
+    assert 2 <= job.run.epoch <= 8, job.run.epoch  # 5 a second
+
+
+def test_the_normal_pace_trains_one_epoch_per_frame_the_view_takes(job):
+    log = frames_of(job)
+    viewer = object()
+    job.attach(viewer)
+    wait_until(lambda: job.outbox is not None)  # the structure, then a frame
+    job.take_frame()
+    job.ack()
+    wait_until(lambda: len(log) >= 2)
+    job.take_frame()
+    job.play("normal")
+    time.sleep(0.3)  # the view takes no frame: the job waits for it
+    assert job.run.epoch <= 1
+    epochs = []
+    for _ in range(6):
+        job.ack()
+        wait_until(lambda: job.outbox is not None)
+        job.take_frame()
+        epochs.append(log[-1][1])
+    job.pause()
+    assert log[0][0] and not any(s for s, _ in log[1:])  # one structure first
+    steps = np.diff(epochs)
+    assert set(steps) <= {1}, epochs  # one epoch each time the view took a frame
+
+
+def test_frames_are_built_only_when_the_view_is_ready(job):
+    log = frames_of(job)
+    job.attach(object())
+    job.play("full")
+    wait_until(lambda: job.run.epoch >= 30)
+    built = len(log)
+    time.sleep(0.2)
+    assert len(log) == built <= 2  # nothing taken since the first: nothing more built
+    job.pause()
+
+
+def test_a_closed_view_stops_the_training(job):
+    viewer = object()
+    job.attach(viewer)
+    job.play("full")
+    wait_until(lambda: job.run.epoch >= 5)
+    job.detach(viewer)
+    wait_until(lambda: not job.playing, 1.0)  # within a second of the tab closing
+
+
+def test_a_session_that_ends_stops_its_job():
+    alive = threading.Event()
+    alive.set()
+    job = LiveJob(Run(CFG), lambda j, s: b"", alive=alive.is_set)
+    job.play("full")
+    wait_until(lambda: job.run.epoch >= 5)
+    alive.clear()
+    wait_until(lambda: not job.playing, 1.0)
+
+
+def test_replace_pauses_and_asks_for_a_new_structure(job):
+    log = frames_of(job)
+    job.attach(object())
+    wait_until(lambda: len(log) >= 1)
+    job.take_frame()
+    job.ack()
+    wait_until(lambda: len(log) >= 2)
+    job.take_frame()
+    job.play("full")
+    job.replace(Run(CFG.replace(seed=3)))
+    assert not job.playing and job.version == 1 and job.run.epoch == 0
+    job.ack()
+    wait_until(lambda: len(log) >= 3)
+    assert log[-1] == (True, 0)
+
+
+def test_edits_change_the_model_at_rest_only(job):
+    job.step()
+    before = job.run.model[0].weight[1, 0].item()
+    job.edit({"kind": "weight", "layer": 0, "out": 1, "in": 0, "value": 2.5})
+    assert job.run.model[0].weight[1, 0].item() == 2.5 != before
+    job.edit({"kind": "bias", "layer": 1, "out": 0, "value": -0.25})
+    assert job.run.model[2].bias[0].item() == -0.25
+    expected = job.run.evaluate()
+    assert job.edited["train_loss"] == expected["train_loss"]
+    for bad in ({"kind": "weight", "layer": 0, "out": 9, "in": 0, "value": 1.0},
+                {"kind": "weight", "layer": 5, "out": 0, "in": 0, "value": 1.0},
+                {"kind": "bias", "layer": 0, "out": 0, "value": float("nan")},
+                {"kind": "bias", "layer": 0, "out": 0, "value": 1e9},
+                {"kind": "weight", "layer": 0, "out": 0, "in": 0, "value": "1"},
+                {"kind": "colour", "value": 1.0}):
+        with pytest.raises(ValueError):
+            job.edit(bad)
+    job.play("full")
+    with pytest.raises(ValueError, match="paused"):
+        job.edit({"kind": "bias", "layer": 0, "out": 0, "value": 0.0})
+    job.pause()
+    job.step()  # training goes on from the edited weights
+    assert job.edited is None
+
+
+def test_jobs_are_found_by_their_token_while_their_page_holds_them():
+    job = LiveJob(Run(CFG), lambda j, s: b"")
+    token = job.token
+    assert JOBS[token] is job and len(token) >= 20
+    del job
+    import gc
+
+    gc.collect()
+    assert token not in JOBS
+
+
+def test_two_jobs_share_the_workers_fairly():
+    # A job with ten times the work per epoch gets as much worker time, not ten times as much.
+    small = LiveJob(Run(Config(epochs=50, n_samples=200)), lambda j, s: b"")
+    big = LiveJob(Run(Config(epochs=50, n_samples=2000, hidden=(16, 16))), lambda j, s: b"")
+    small.play("full")
+    big.play("full")
+    time.sleep(1.5)
+    small.pause()
+    big.pause()
+    assert small.run.seconds > 0.25 * big.run.seconds, (small.run.seconds, big.run.seconds)
+    assert SCHEDULER.slice_s <= 0.05
+
+
+def test_a_failing_job_stops_alone():
+    run = Run(CFG)
+    good = LiveJob(Run(CFG), lambda j, s: b"")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    bad = LiveJob(run, lambda j, s: b"")
+    run.fit = broken
+    bad.play("full")
+    good.play("full")
+    wait_until(lambda: not bad.playing)
+    assert bad.status() == "error"
+    wait_until(lambda: good.run.epoch >= 5)
+    good.pause()
