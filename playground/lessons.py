@@ -34,13 +34,16 @@ class Lesson:
     view: str | None = None  # the "Under the hood" tab to open, e.g. "Gradient flow"
 
 
-def run_lesson(lesson: Lesson, callback: Callable[[str, Run], bool | None] | None = None
-               ) -> dict[str, Run]:
-    """Train every set-up of `lesson`; `callback(label, run)` runs after each epoch."""
+def run_lesson(lesson: Lesson, callback: Callable[[str, Run], bool | None] | None = None,
+               *, replay: bool = False) -> dict[str, Run]:
+    """Train every set-up of `lesson`; `callback(label, run)` runs after each epoch. With
+    `replay`, runs on 1-D or 2-D data keep their replay snapshots."""
     shared: dict[tuple, Data] = {}  # set-ups with equal Data fields share one Data object
     runs: dict[str, Run] = {}
     for label, cfg in lesson.configs.items():
         run = Run(cfg, load_data(cfg, shared))
+        if replay and run.data.dim <= 2 and run.data.box is not None:
+            run.record_snapshots = True
         step = None if callback is None else (lambda r, label=label: callback(label, r))
         runs[label] = run.fit(cfg.epochs, step)
     return runs

@@ -73,6 +73,26 @@ def test_run_all_shows_the_verdict_and_pins_the_runs():
     assert len([r for r in at.session_state["kept_runs"] if r.pinned]) == 2
 
 
+def test_run_all_leaves_its_runs_in_the_main_view_with_their_replay():
+    at = open_page()
+    at.selectbox(key="lesson_pick").set_value("vanishing-gradients").run()
+    lesson = LESSONS["vanishing-gradients"]
+    labels = list(lesson.configs)
+    at.button(key="lesson_run_all").click().run()
+    assert_ok(at)
+    runs = at.session_state["lesson_runs"]["vanishing-gradients"]
+    assert job(at).run is runs[labels[0]]  # the first run is in the main view, trained
+    assert job(at).run.epoch == lesson.configs[labels[0]].epochs
+    assert at.session_state["cfg"] == lesson.configs[labels[0]]  # and in the sidebar
+    assert len(job(at).run.snapshots) > 2  # the replay the lesson card points to
+    shown = at.segmented_control(key="lesson_shown_vanishing-gradients")
+    assert shown.value == labels[0]
+    shown.set_value(labels[1]).run()
+    assert_ok(at)
+    assert job(at).run is runs[labels[1]] and at.session_state["cfg"] == lesson.configs[labels[1]]
+    assert not at.toast  # looking at another run is no reset
+
+
 def test_early_stopping_is_explained_on_the_page():
     at = open_page(dataset="random", n_samples="200", hidden="64", activation="relu",
                    optimizer="adam", lr="0.01", batch_size="20", epochs="50", patience="4")

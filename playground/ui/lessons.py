@@ -75,15 +75,46 @@ def _controls(lesson: Lesson) -> None:
                                       "Train to watch it learn.")
     n = len(labels)
     what = "it" if n == 1 else "both set-ups" if n == 2 else f"all {n} set-ups"
-    run_all = (cols[2] if several else cols[1]).button(
+    (cols[2] if several else cols[1]).button(
         f"Run {what} and check", key="lesson_run_all", width="stretch", type="secondary",
-        help="Train every set-up of the lesson here, check the promise and pin the runs in "
-             "Compare runs.")
-    if run_all:
+        on_click=_on_run_all, args=(lesson.name,),
+        help="Train every set-up of the lesson here, check the promise, show the runs in the "
+             "main view (with their replay) and pin them in Compare runs.")
+    if state.pop("lesson_to_run", None) == lesson.name:
         _run_all(lesson)
+    runs = state.get("lesson_runs", {}).get(lesson.name)
+    if runs and several:
+        st.segmented_control(
+            "In the main view", labels, key=f"lesson_shown_{lesson.name}",
+            on_change=_on_show, args=(lesson.name,),
+            help="The lesson's trained runs: pick which one the view above (and the replay "
+                 "under the hood) shows.")
+
+
+def prepare() -> None:
+    """Before the sidebar is drawn: put a lesson run the learner chose to look at into the
+    settings, and hand it to the page to show (session.current_job takes it)."""
+    shown = state.pop("lesson_show", None)
+    if shown is None:
+        return
+    name, label = shown
+    run = state.get("lesson_runs", {}).get(name, {}).get(label)
+    if run is not None:
+        load_into_widgets(run.config)
+        state.pending_run = run
+        state[f"lesson_shown_{name}"] = label
 
 
 # ---- callbacks: they run before the script, so they may set the sidebar's widgets ------------
+def _on_run_all(name: str) -> None:
+    state.lesson_to_run = name
+
+
+def _on_show(name: str) -> None:
+    label = state.get(f"lesson_shown_{name}")
+    if label:
+        state.lesson_show = (name, label)
+
 def _on_pick() -> None:
     name = state.get("lesson_pick", FREE_PLAY)
     if name != FREE_PLAY:
@@ -118,10 +149,13 @@ def _run_all(lesson: Lesson) -> None:
             last = now
 
     with training_slot(st.empty()):
-        runs = run_lesson(lesson, progress)
+        runs = run_lesson(lesson, progress, replay=True)
     bar.empty()
+    state.setdefault("lesson_runs", {})[lesson.name] = runs
+    state.lesson_show = (lesson.name, labels[0])  # the main view shows the first run
     state.setdefault("lesson_verdicts", {})[lesson.name] = lesson.check(runs)
     for label, run in runs.items():
         # A fixed key per set-up: running the lesson again replaces its pinned runs, not adds.
         run.ui_key = f"lesson-{lesson.name}-{labels.index(label)}"
         remember(run, f"L{NUMBERS[lesson.name]} {label}", pinned=True)
+    st.rerun()  # draw the page around the run it now shows

@@ -6,10 +6,9 @@ import streamlit as st
 import torch
 
 from playground.datasets import UPLOAD_PREFIX
-from playground.ui import session
+from playground.ui import lessons, session
 from playground.ui.compare import compare_ui
 from playground.ui.inside import inside_ui
-from playground.ui.lessons import lessons_ui
 from playground.ui.live import controls_ui, live_view
 from playground.ui.sidebar import sidebar_ui
 from playground.ui.sweep import sweep_ui
@@ -30,6 +29,7 @@ def page() -> None:
     st.set_page_config(page_title="MLP Playground", page_icon="🧠", layout="wide")
     st.markdown(STYLE, unsafe_allow_html=True)
     session.start()
+    lessons.prepare()
     st.sidebar.title("MLP Playground")
     st.sidebar.caption("Every setting is in the page's link: copy it to share this exact "
                        "experiment.")
@@ -45,7 +45,7 @@ def page() -> None:
     st.caption("Choose data and a network on the left, press **Train**, and watch the decision "
                "boundary and the loss curves change. Colours show the model's belief at every "
                "point; circles are the data (outlined: test points it never trains on).")
-    lessons_ui()
+    lessons.lessons_ui()
     for name, problem in state.link_errors.items():
         st.warning(f"Link parameter **{name}** was ignored ({problem}); using the default.",
                    icon="🔗")

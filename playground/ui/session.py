@@ -69,6 +69,10 @@ def current_job(cfg: Config) -> LiveJob:
     """The session's live job, holding the Run for `cfg`: the same Run when only training
     settings changed (it carries on with them, even mid-run), else a new one."""
     job: LiveJob | None = state.job
+    shown: Run | None = state.pop("pending_run", None)  # a trained run to look at (a lesson's)
+    if job is not None and shown is not None and shown.config == cfg:
+        job.replace(shown)
+        return job
     if job is None:
         job = state.job = LiveJob(_new_run(cfg), job_frame, alive=_session_alive())
         return job
