@@ -299,7 +299,7 @@ class LiveJob:
             self._dirty = True
             self._note_rate()
             self._maybe_frame()
-            return until is None or time.perf_counter() < until
+            return self.want.playing and (until is None or time.perf_counter() < until)
 
         self.edited = None
         run.fit(count, between)

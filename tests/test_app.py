@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground import make_data
 from playground.datasets import grid
+from playground.draw import frames
 
 
 def epoch(at: AppTest) -> int:
@@ -297,7 +298,7 @@ def test_diverging_config_stops_with_an_explanation():
     assert header["status"] == "diverged"
     assert "diverged" in header["message"] and "learning rate" in header["message"]
     assert np.isfinite(header["cards"]["train_loss"])  # the last finite weights came back
-    assert arrays["grid"].shape == (120, 120)  # the view still draws
+    assert arrays["grid"].shape == (frames.GRID, frames.GRID)  # the view still draws
 
 
 # ---- every kind of view ----------------------------------------------------------------------

@@ -171,11 +171,12 @@ HOVER_JS = """([u, v]) => {
     const S = window.__mlpLive, c = S.picture.canvas, r = c.getBoundingClientRect();
     c.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + u, clientY: r.top + v,
                                                  bubbles: true}));
-    const a = S.frame.arrays, weights = {};
+    const shown = S.picture.frame, a = shown.arrays, weights = {};  // the frame on screen
     for (const k of Object.keys(a)) if (k.startsWith('Wfull') || k.startsWith('bfull'))
         weights[k] = {data: Array.from(a[k].data), shape: a[k].shape};
-    return {text: S.picTip.textContent, x: S.picture.area.x(u), y: S.picture.area.y(v),
-            weights, epoch: S.frame.header.epoch};
+    const [, hu, hv] = S.hovering;  // where the view saw the cursor (the event rounds it)
+    return {text: S.picTip.textContent, x: S.picture.area.x(hu), y: S.picture.area.y(hv),
+            weights, epoch: shown.header.epoch};
 }"""
 
 
@@ -204,7 +205,7 @@ def test_hover_shows_the_models_output_while_it_trains(app_server, page):
         seen.add(got["epoch"])
         value = float(re.search(r"P\(class 1\) = ([0-9.]+)", got["text"]).group(1))
         expected = model_from(config, got["weights"]).predict(np.array([[got["x"], got["y"]]]))
-        assert value == pytest.approx(expected[0, 1], abs=0.0015), got["text"]
+        assert value == pytest.approx(expected[0, 1], abs=0.0015), (got, expected)
     pause(page)
     assert max(seen) > 0  # hovered while it trained
 
@@ -227,7 +228,7 @@ def test_hover_names_weights_and_biases_and_a_click_edits_a_weight(app_server, p
     net.hover(position={"x": node["x"], "y": node["y"]})
     expect(tip).to_contain_text(f"{node['name']} · bias")
     bias = float(tip.inner_text().rsplit(" ", 1)[1])
-    assert bias == pytest.approx(live_array(page, "b0")[0], abs=5e-5)
+    assert bias == pytest.approx(live_array(page, "bfull0")[0], abs=5e-5)  # every unit drawn
 
     net.click(position={"x": edge["x"], "y": edge["y"]})  # at rest: edit the weight
     editor = page.get_by_test_id("mlpWeightEditor")

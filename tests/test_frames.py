@@ -3,6 +3,8 @@ output over the box, every node's picture, the drawn weights, the history and th
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -109,11 +111,18 @@ def test_node_pictures_are_each_nodes_output(spiral):
 def test_weights_are_the_drawn_units_weights(spiral):
     _, (_, arrays), _ = built(spiral)
     units = diagram.layer_units(spiral)
+    sent_drawn = 0
     for i, linear in enumerate(diagram.linear_layers(spiral.model)):
-        W = linear.weight.detach().numpy()
-        np.testing.assert_array_equal(arrays[f"W{i}"], W[np.ix_(units[i + 1], units[i])])
-        np.testing.assert_array_equal(arrays[f"b{i}"], linear.bias.detach().numpy()[units[i + 1]])
+        W, b = linear.weight.detach().numpy(), linear.bias.detach().numpy()
         np.testing.assert_array_equal(arrays[f"Wfull{i}"], W)  # small: the browser computes
+        np.testing.assert_array_equal(arrays[f"bfull{i}"], b)
+        every_unit = W.shape == (len(units[i + 1]), len(units[i]))
+        assert (f"W{i}" in arrays) is not every_unit  # the drawn ones only when they differ
+        if not every_unit:
+            sent_drawn += 1
+            np.testing.assert_array_equal(arrays[f"W{i}"], W[np.ix_(units[i + 1], units[i])])
+            np.testing.assert_array_equal(arrays[f"b{i}"], b[units[i + 1]])
+    assert sent_drawn  # the spiral's wide layer is drawn in part
 
 
 def test_big_networks_leave_the_exact_hover_to_the_grid():
@@ -163,6 +172,26 @@ def test_look_closer_sends_the_chosen_node_large(spiral):
                                atol=0.5 / 255 + 1e-6)
     _, (header, arrays), _ = built(spiral, closer=(1, 40))  # no such unit: left out
     assert "closer" not in header and "closer" not in arrays
+
+
+def test_while_training_the_large_node_is_sent_only_when_it_is_redrawn(spiral):
+    view = frames.LiveView(spiral)
+    view.structure(STATE)
+    playing = {**STATE, "playing": True}
+    _, first = frames.decode(view.frame(playing, closer=(1, 0)))
+    _, soon = frames.decode(view.frame(playing, closer=(1, 0)))
+    assert "closer" in first and "closer" not in soon  # the browser keeps the one it has
+    _, other = frames.decode(view.frame(playing, closer=(1, 1)))
+    assert "closer" in other  # another node: sent at once
+    time.sleep(frames.CLOSER_S)
+    _, later = frames.decode(view.frame(playing, closer=(1, 1)))
+    assert "closer" in later
+    _, rest = frames.decode(view.frame({**STATE, "playing": False}, closer=(1, 1)))
+    _, again = frames.decode(view.frame({**STATE, "playing": False}, closer=(1, 1)))
+    assert "closer" in rest and "closer" in again  # at rest (weights may be edited): always
+    view.structure(STATE)
+    _, after = frames.decode(view.frame(playing, closer=(1, 1)))
+    assert "closer" in after  # a new structure: the browser has nothing
 
 
 def test_a_jobs_frame_says_what_the_job_does():

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 MAX_UNITS = 8  # nodes drawn per input or hidden layer
 MAX_OUTPUTS = 10  # every class of the ten-class data
-THUMB = 24  # grid points per axis of a node's picture (2-D data)
+THUMB = 20  # grid points per axis of a node's picture (2-D data)
 THUMB_1D = 40  # points of a node's curve (1-D data)
 
 

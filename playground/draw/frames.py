@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from ..train import Run
 
 MAGIC = b"MLPF"
-GRID = 120  # the main picture's grid per axis, two classes or regression
-GRID_CLASSES = 96  # with k classes each cell takes two bytes (class, shade)
+GRID = 100  # the main picture's grid per axis, two classes or regression
+GRID_CLASSES = 80  # with k classes each cell takes two bytes (class, shade)
 CURVE = 200  # points of a 1-D model's function
 BIG = 90  # grid of the node shown large ("look closer")
 SHADES = 64  # shades per class in the k-class background table
@@ -124,7 +124,7 @@ class LiveView:
             self.main_points, self.thumb_points = grid(d.box, r)[2], grid(d.box, t)[2]
             self._main_x, self._thumb_x = (torch.from_numpy(d.transform(p)).to(run.device)
                                            for p in (self.main_points, self.thumb_points))
-        self._closer_cache: tuple | None = None  # (key, time, arrays)
+        self._closer_cache: tuple | None = None  # (node, time) of the large node last sent
         self.units = diagram.layer_units(run)
         self.lo_hi = value_range(d)
         self.basis = (pca_basis(np.asarray(d.X_train)) if d.dim > 2 and run.task != "regression"
@@ -134,6 +134,7 @@ class LiveView:
     # -- structure ----------------------------------------------------------------------------
     def structure(self, state: dict[str, Any]) -> bytes:
         run, d = self.run, self.run.data
+        self._closer_cache = None  # a structure resets the browser's view: send it all again
         header = {"kind": "structure", **state, **self._facts(), **self._network()}
         arrays = {**self._points(), **self._palettes(), **self._hover_transform()}
         if self.pictures:
@@ -224,7 +225,9 @@ class LiveView:
             if closer is not None and 0 <= closer[0] < len(self.units) and (
                     0 <= closer[1] < diagram.widths(run)[closer[0]]):
                 header["closer"] = list(closer)
-                arrays["closer"], arrays["closer_scale"] = self._closer(*closer)
+                fresh = self._closer(*closer, throttle=bool(state.get("playing")))
+                if fresh is not None:  # else the browser keeps the one it has
+                    arrays["closer"], arrays["closer_scale"] = fresh
         return encode(header, arrays)
 
     def _main(self) -> dict[str, np.ndarray]:
@@ -285,14 +288,16 @@ class LiveView:
             return [inputs.cpu().numpy(), *hidden, out]
         return [out]
 
-    def _closer(self, layer: int, unit: int) -> tuple[np.ndarray, np.ndarray]:
-        """The node shown large; while training redrawn at most CLOSER_S apart."""
-        key, now = (layer, unit, self.run.epoch), time.perf_counter()
+    def _closer(self, layer: int, unit: int, throttle: bool
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The node shown large, or None when the browser's copy is recent enough: while
+        training it is redrawn at most CLOSER_S apart, at rest every frame (weights edited)."""
+        key, now = (layer, unit), time.perf_counter()
         cached = self._closer_cache
-        if cached and cached[0][:2] == key[:2] and (cached[0] == key or now - cached[1] < CLOSER_S):
-            return cached[2]
+        if throttle and cached and cached[0] == key and now - cached[1] < CLOSER_S:
+            return None
         arrays = self._closer_arrays(layer, unit)
-        self._closer_cache = (key, now, arrays)
+        self._closer_cache = (key, now)
         return arrays
 
     def _closer_arrays(self, layer: int, unit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -310,12 +315,15 @@ class LiveView:
         run, arrays = self.run, {}
         for i, linear in enumerate(diagram.linear_layers(run.model)):
             W = linear.weight.detach().cpu().numpy()
+            full = exact_hover(run)
+            if full:
+                arrays[f"Wfull{i}"] = W.astype(np.float32)
+                arrays[f"bfull{i}"] = linear.bias.detach().cpu().numpy().astype(np.float32)
+            if full and W.shape == (len(self.units[i + 1]), len(self.units[i])):
+                continue  # every unit is drawn: the browser reads W{i} off Wfull{i}
             arrays[f"W{i}"] = W[np.ix_(self.units[i + 1], self.units[i])].astype(np.float32)
             if linear.bias is not None:
                 arrays[f"b{i}"] = linear.bias.detach().cpu().numpy()[self.units[i + 1]]
-            if exact_hover(run):
-                arrays[f"Wfull{i}"] = W.astype(np.float32)
-                arrays[f"bfull{i}"] = linear.bias.detach().cpu().numpy().astype(np.float32)
         return arrays
 
 

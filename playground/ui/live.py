@@ -48,7 +48,7 @@ def training_slot(note) -> Iterator[None]:
 def controls_ui(job: LiveJob, cfg: Config, extra=None) -> None:
     """The row of controls above the view (it wraps on a narrow screen instead of stacking);
     `extra()` draws more controls at its end."""
-    playing = job.playing
+    playing = state.train_pauses = job.playing  # what the button says is what a click means
     with st.container(horizontal=True, vertical_alignment="bottom", key="controls"):
         st.button("Pause" if playing else "Train", type="primary", key="train",
                   on_click=on_train, width=110,
@@ -86,7 +86,7 @@ def _noop() -> None:
 # ---- callbacks: they run before the script ---------------------------------------------------
 def on_train() -> None:
     job: LiveJob = state.job
-    if job.playing:
+    if state.get("train_pauses", job.playing):  # the label the learner clicked
         job.pause()
         return
     stop_at = None

@@ -100,6 +100,10 @@ async def _handle(job: LiveJob, text: str) -> None:
         return
     if not isinstance(message, dict):
         return
+    if message.get("pause") is True:  # the learner clicked Pause or Step (not via Streamlit)
+        await asyncio.to_thread(job.pause)
+    if message.get("step") is True:
+        await asyncio.to_thread(job.step)
     if message.get("resync"):
         job.resync()
     if "ack" in message:

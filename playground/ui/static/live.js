@@ -220,14 +220,15 @@ function draw() {
     const keys = S.structure.header.history_keys;
     keys.forEach((key) => { S.history[key].length = f.header.history_start; });
     appendRows(keys, f.arrays.history);
-    const wasPlaying = S.frame && S.frame.header.playing;
     S.frame = f;
     S.stats.frames++;
     S.toAck = f.header.seq;
-    // It stopped on its own (the stop epoch, divergence, early stopping): the page's panels
-    // below show the model too, so ask for a rerun.
-    if (wasPlaying && !f.header.playing && S.trigger && f.header.epoch !== S.pageEpoch) {
-      S.trigger("stopped", f.header.epoch);
+    // At rest at an epoch the page's panels below were not drawn at (paused, stepped, stopped
+    // on its own): they show the model too, so ask for a rerun, once per epoch.
+    const e = f.header.epoch;
+    if (!f.header.playing && S.trigger && e !== S.pageEpoch && e !== S.asked) {
+      S.asked = e;
+      S.trigger("stopped", e);
     }
   }
   if (!S.structure || !S.frame || !S.root.isConnected || !S.root.clientWidth) {
@@ -405,19 +406,40 @@ function updateBias() {
   }
 }
 
-// Streamlit may mount the component in an element it then drops (a rerun that moves it): the
-// view moves to whichever of the page's live-view elements is in the document.
+// Streamlit may replace or hide (display: none, during a rerun) the element the view lives in:
+// before every paint, move the view into the newest shown one of its homes, so no frame is blank.
 function ensureAttached() {
-  if (!S.root || S.root.isConnected) return;
+  if (!S.root || (S.root.isConnected && S.root.clientWidth)) return;
   const hosts = [...document.querySelectorAll(".st-key-live *")].filter((e) => e.shadowRoot);
-  const home = hosts.length ? hosts[hosts.length - 1].shadowRoot
-    : (S.parent && (S.parent.host ? S.parent.host.isConnected : S.parent.isConnected) ? S.parent : null);
-  if (home) {
+  const shown = hosts.filter((e) => e.getClientRects().length > 0);
+  const host = shown.length ? shown[shown.length - 1] : hosts[hosts.length - 1];
+  const parentAlive = S.parent && (S.parent.host ? S.parent.host.isConnected : S.parent.isConnected);
+  const home = host ? host.shadowRoot : parentAlive ? S.parent : null;
+  if (home && S.root.parentNode !== home) {
     home.appendChild(S.root);
     requestDraw();
   }
 }
-setInterval(ensureAttached, 200);
+function watch() {
+  ensureAttached();
+  requestAnimationFrame(watch);
+}
+requestAnimationFrame(watch);
+setInterval(ensureAttached, 200); // animation frames stop in a hidden tab
+
+// Pause and Step act at the click: the view tells the trainer directly and the click never
+// reaches Streamlit (no rerun in between); the frame that follows asks for the rerun. Without
+// the view's channel the buttons work through Streamlit as usual.
+document.addEventListener("click", (ev) => {
+  if (!S.ws || S.ws.readyState !== WebSocket.OPEN || !S.frame || !ev.target.closest) return;
+  const playing = S.frame.header.playing;
+  const pause = playing && ev.target.closest(".st-key-train button");
+  const step = ev.target.closest(".st-key-step button");
+  if (!pause && !step) return;
+  ev.stopPropagation();
+  ev.preventDefault();
+  send(pause ? { pause: true } : { step: true });
+}, true);
 
 // ---- the component -----------------------------------------------------------------------
 export function mount(component) {

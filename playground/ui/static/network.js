@@ -45,6 +45,11 @@ export class Network {
   draw(structure, frame, width, closerWidth) {
     this.structure = structure;
     this.frame = frame;
+    // The node shown large comes only when it changed: keep the last one sent.
+    if (frame.arrays.closer) {
+      this.held = { closer: frame.arrays.closer, closer_scale: frame.arrays.closer_scale,
+        at: String(frame.header.closer), seq: structure.seq };
+    }
     const h = structure.header, layers = h.layers, rows = this.rows(layers);
     const height = Math.round(ROW * (rows + 1.6));
     const ctx = sizeCanvas(this.canvas, width, height);
@@ -69,7 +74,7 @@ export class Network {
     this.edges = [];
     const f = this.frame.arrays;
     for (let li = 0; li + 1 < layers.length; li++) {
-      const W = f[`W${li}`];
+      const W = f[`W${li}`] || f[`Wfull${li}`];
       if (!W) continue;
       const [nOut, nIn] = W.shape;
       for (let o = 0; o < nOut; o++) {
@@ -184,7 +189,9 @@ export class Network {
 
   // ---- look closer ---------------------------------------------------------------------------
   _closer(width) {
-    const h = this.structure.header, f = this.frame.arrays;
+    const h = this.structure.header, held = this.held;
+    const f = held && held.seq === this.structure.seq && held.at === String(this.frame.header.closer)
+      ? held : {};
     if (!h.pictures || !f.closer || !this.frame.header.closer) {
       this.closerBox.style.display = "none";
       this.caption.textContent = h.pictures ? "" : "Pictures of each neuron need 1-D or 2-D data.";
@@ -283,7 +290,7 @@ export class Network {
 
   bias(layer, unit) {
     const h = this.structure.header, f = this.frame.arrays;
-    const b = f[`b${layer - 1}`];
+    const b = f[`b${layer - 1}`] || f[`bfull${layer - 1}`];
     if (!b) return null;
     return b.data[h.layers[layer].units.indexOf(unit)];
   }
