@@ -64,6 +64,9 @@ class LiveJob:
         self.version = 0  # bumps when the run is replaced: the view needs a new structure
         self._steps = 0  # single epochs asked for
         self._next_due = 0.0  # the slow and (viewless) normal paces train on a timer
+        # At the normal pace the next epoch trains while the browser draws the last one (it is
+        # then sent as soon as the view asks): the view is at most one epoch behind the model.
+        self._banked = False
         self._last_frame = 0.0
         self._rates: list[tuple[float, int]] = []  # (time, epoch) over the last RATE_WINDOW_S
         self.stop_reason = ""
@@ -90,7 +93,7 @@ class LiveJob:
             if stop_at is not None and self.run.epoch >= stop_at:
                 self.stop_reason = "stop_at"
                 return
-            self.want.playing, self.stop_reason = True, ""
+            self.want.playing, self.stop_reason, self._banked = True, "", False
             self._next_due = time.perf_counter()
         SCHEDULER.wake(self)
 
@@ -121,7 +124,7 @@ class LiveJob:
     def replace(self, run: Run) -> None:
         """A new Run (new data or network, Reset, a lesson's run shown): paused, redrawn."""
         with self.lock:
-            self.run, self.want.playing, self._steps = run, False, 0
+            self.run, self.want.playing, self._steps, self._banked = run, False, 0, False
             self.version += 1
             self.edited = None
             self._structure_due = self._dirty = True
@@ -249,7 +252,7 @@ class LiveJob:
         if pace == "full":
             return 0.0
         if pace == "normal" and self.viewer is not None:  # one epoch per frame the view takes
-            return frame if self.frame_wanted else None
+            return frame if self.frame_wanted else (None if self._banked else 0.0)
         return max(0.0, self._next_due - now)
 
     def _frame_wait(self, now: float) -> float | None:
@@ -277,8 +280,14 @@ class LiveJob:
         if pace == "full":
             self._train(None, until=now + budget_s)
         elif pace == "normal" and self.viewer is not None:
-            if self._frame_wait(now) == 0.0:
+            if self._frame_wait(now) == 0.0:  # the view is ready: show the banked epoch
+                if not self._banked:
+                    self._train(1)
+                self._banked = False
+            elif not self.frame_wanted and not self._banked:  # the view is drawing
+                sent = self.outbox_seq
                 self._train(1)
+                self._banked = self.outbox_seq == sent  # unless the view took it meanwhile
         elif now >= self._next_due:  # slow motion, or no view to pace the normal speed
             self._train(1)
             interval = 1.0 / (SLOW_EPOCHS_PER_S if pace == "slow" else FRAME_RATE)

@@ -276,7 +276,7 @@ function cards(h, fh) {
   S.cards.score.label.textContent = regression ? "Test R²" : "Test accuracy";
   set("score", regression ? (c.score === null ? "–" : c.score.toFixed(3)) : percent(c.score), "");
   set("speed", fh.playing && fh.rate ? `${Math.round(fh.rate).toLocaleString("en-US")}/s` : "–",
-    c.ms_per_epoch ? `${c.ms_per_epoch.toFixed(2)} ms of training per epoch` : "");
+    c.ms_per_epoch ? `${sig(c.ms_per_epoch)} ms per epoch` : "");
   S.cards.speed.label.textContent = "Epochs per second";
   set("status", STATUS[fh.status] || fh.status, fh.playing ? `pace: ${fh.pace_label}` : "");
   for (const key of ["train", "test"]) {

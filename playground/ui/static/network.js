@@ -205,7 +205,7 @@ export class Network {
     const height = Math.round(width * 0.95);
     this.closerBox.style.width = `${width}px`;
     this.closerBox.style.height = `${height}px`;
-    const margin = { left: 40, right: 10, top: 30, bottom: 36 };
+    const margin = { left: h.dim === 2 ? 40 : 54, right: 10, top: 30, bottom: 36 };
     const lut = this.structure.arrays.lut_node.data;
     const last = layer === h.layers.length - 1;
     const kind = last && h.task !== "regression" ? (h.task === "binary" ? "p" : unit) : "signed";
@@ -259,8 +259,11 @@ export class Network {
     const ends = kind === "signed" ? [["below 0", rgbOf(lut, 0)], ["above 0", rgbOf(lut, 255)]]
       : kind === "p" ? [["0", rgbOf(lut, 0)], ["1", rgbOf(lut, 255)]]
         : [["0", "white"], ["1", h.class_colours[kind % 10]]];
-    legend(ctx, [{ label: `${name}: ${ends[0][0]}`, fill: ends[0][1], stroke: "rgb(180,180,180)" },
-      { label: ends[1][0], fill: ends[1][1] }], margin.left, 14, width - margin.left);
+    const entries = h.dim === 2
+      ? [{ label: `${name}: ${ends[0][0]}`, fill: ends[0][1], stroke: "rgb(180,180,180)" },
+        { label: ends[1][0], fill: ends[1][1] }]
+      : [{ label: `${name}'s output at each ${h.axes[0]}`, fill: `rgb(${POSITIVE.join(",")})`, line: true }];
+    legend(ctx, entries, margin.left, 14, width - margin.left);
     this.caption.textContent = `What it outputs at each point of the input space: ${name}. ` +
       "Click any node in the network to look closer at it.";
   }
