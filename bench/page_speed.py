@@ -98,8 +98,10 @@ def _healthy(base_url: str) -> bool:
 
 
 @contextlib.contextmanager
-def app_server(log_path: Path) -> Iterator[str]:
-    """Run `streamlit run app.py` on a free port until the block ends; yield its base URL."""
+def app_server(log_path: Path, env: dict[str, str] | None = None,
+               started: list[subprocess.Popen] | None = None) -> Iterator[str]:
+    """Run `streamlit run app.py` on a free port until the block ends; yield its base URL
+    (`env`: extra environment variables; `started` receives the server's process)."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -107,7 +109,9 @@ def app_server(log_path: Path) -> Iterator[str]:
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+                                stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    if started is not None:
+        started.append(proc)
     try:
         deadline = time.monotonic() + 60
         while not _healthy(base_url):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import itertools
 import logging
 import threading
 import time
@@ -349,14 +348,18 @@ def _new_token() -> str:
 
 
 class Scheduler:
-    """Worker threads that give every job with work a slice in turn (round robin)."""
+    """Worker threads that share the cores among the jobs with work, fairly in time: the next
+    slice goes to the job that has been served least (a job's epoch may be longer than a
+    slice, so counting turns would favour the heaviest job). A job that had no work does not
+    bank time meanwhile: it rejoins level with the others."""
 
     def __init__(self, workers: int = 2, slice_s: float = SLICE_S):
         self.slice_s = slice_s
         self._jobs: weakref.WeakSet[LiveJob] = weakref.WeakSet()
         self._busy: set[int] = set()  # ids of jobs a worker is running now
-        self._turn = itertools.count()
-        self._last_turn: weakref.WeakKeyDictionary[LiveJob, int] = weakref.WeakKeyDictionary()
+        self._served: weakref.WeakKeyDictionary[LiveJob, float] = weakref.WeakKeyDictionary()
+        self._clock = 0.0  # the service time of the last job chosen (never decreases)
+        self.sharing = 0  # jobs with work at the last choice (the view says how many share)
         self._cond = threading.Condition()
         self._workers = [threading.Thread(target=self._loop, name=f"playground-worker-{i}",
                                           daemon=True) for i in range(workers)]
@@ -371,21 +374,31 @@ class Scheduler:
                     w.start()
             self._cond.notify_all()
 
+    def served(self, job: LiveJob) -> float:
+        """Seconds of work the job has had."""
+        return self._served.get(job, 0.0)
+
     def _next(self) -> tuple[LiveJob | None, float]:
-        """The job whose turn it is (the one served longest ago), or how long to wait."""
-        now, best, wait = time.perf_counter(), None, 0.5
+        """The job served least of those with work now, or how long to wait for one."""
+        now, best, best_key, wait, with_work = time.perf_counter(), None, 0.0, 0.5, 0
         for job in list(self._jobs):
             if id(job) in self._busy:
+                with_work += 1
                 continue
             due = job.due_in(now)
             if due is None:
                 continue
+            with_work += 1
             if due > 0:
                 wait = min(wait, due)
                 continue
-            turn = self._last_turn.get(job, -1)
-            if best is None or turn < self._last_turn.get(best, -1):
-                best = job
+            key = max(self._served.get(job, 0.0), self._clock - self.slice_s)
+            if best is None or key < best_key:
+                best, best_key = job, key
+        self.sharing = with_work
+        if best is not None:
+            self._served[best] = best_key
+            self._clock = max(self._clock, best_key)
         return best, wait
 
     def _loop(self) -> None:
@@ -396,7 +409,7 @@ class Scheduler:
                     self._cond.wait(timeout=wait)
                     job, wait = self._next()
                 self._busy.add(id(job))
-                self._last_turn[job] = next(self._turn)
+            start = time.perf_counter()
             try:
                 job.work(self.slice_s)
             except Exception:  # a job that fails stops; the others go on
@@ -405,6 +418,7 @@ class Scheduler:
                 job.stop_reason = "error"
             finally:
                 with self._cond:
+                    self._served[job] = self._served.get(job, 0.0) + time.perf_counter() - start
                     self._busy.discard(id(job))
                     self._cond.notify_all()
 

@@ -207,6 +207,54 @@ def test_two_jobs_share_the_workers_fairly():
     assert SCHEDULER.slice_s <= 0.05
 
 
+class Sleeper:
+    """A stand-in job whose every slice takes `slice_s` (sleeping: the test needs no CPU)."""
+
+    def __init__(self, slice_s: float, log: list, name: str):
+        self.slice_s, self.log, self.name, self.active = slice_s, log, name, True
+
+    def due_in(self, now: float) -> float | None:
+        return 0.0 if self.active else None
+
+    def work(self, budget_s: float) -> None:
+        self.log.append(self.name)
+        time.sleep(self.slice_s)
+
+
+def test_the_scheduler_shares_time_not_turns():
+    # One job's slices take ten times the other's: each still gets about half the time.
+    from playground.schedule import Scheduler
+
+    sched, log = Scheduler(workers=1, slice_s=0.01), []
+    heavy, light = Sleeper(0.05, log, "heavy"), Sleeper(0.005, log, "light")
+    sched.wake(heavy)
+    sched.wake(light)
+    wait_until(lambda: log.count("heavy") >= 10)
+    heavy.active = light.active = False
+    gap = abs(sched.served(heavy) - sched.served(light))
+    assert gap <= 0.05 + 0.05, (sched.served(heavy), sched.served(light))  # one slice apart
+    assert log.count("light") >= 5 * log.count("heavy") // 2
+
+
+def test_a_job_that_was_idle_rejoins_level_with_the_others():
+    from playground.schedule import Scheduler
+
+    sched, log = Scheduler(workers=1, slice_s=0.01), []
+    busy, late = Sleeper(0.01, log, "busy"), Sleeper(0.01, log, "late")
+    late.active = False
+    sched.wake(busy)
+    sched.wake(late)
+    wait_until(lambda: log.count("busy") >= 30)  # 0.3 s of work that `late` did not want
+    late.active = True
+    sched.wake(late)
+    n = len(log)
+    wait_until(lambda: log[n:].count("late") >= 10)
+    busy.active = late.active = False
+    after = log[n:]
+    run = max(len(r) for r in "".join("L" if x == "late" else "b" for x in after).split("b"))
+    assert run <= 2, after  # it takes turns; it does not replay the time it was idle
+
+
 def test_a_failing_job_stops_alone():
     run = Run(CFG)
     good = LiveJob(Run(CFG), lambda j, s: b"")

@@ -31,7 +31,7 @@ from torch import nn
 from .. import insight
 from ..datasets import FEATURES, grid
 from ..nn.losses import predictions
-from ..schedule import PACES
+from ..schedule import PACES, SCHEDULER
 from ..snapshots import value_range
 from ..train import score
 from . import diagram
@@ -408,5 +408,7 @@ def job_state(job: LiveJob) -> dict[str, Any]:
              "status": job.status(), "playing": job.playing, "pace": job.want.pace,
              "pace_label": PACES[job.want.pace], "stop_at": job.want.stop_at,
              "rate": round(job.rate(), 1), "frame_ms": round(1000 * job.frame_seconds, 2),
+             "served_s": round(SCHEDULER.served(job), 3),
+             "sharing": max(0, SCHEDULER.sharing - 1) if job.playing else 0,
              "message": run.message if run.status in (
                  "diverged", "early_stopped") else ""}

@@ -278,7 +278,8 @@ function cards(h, fh) {
   set("speed", fh.playing && fh.rate ? `${Math.round(fh.rate).toLocaleString("en-US")}/s` : "–",
     c.ms_per_epoch ? `${sig(c.ms_per_epoch)} ms per epoch` : "");
   S.cards.speed.label.textContent = "Epochs per second";
-  set("status", STATUS[fh.status] || fh.status, fh.playing ? `pace: ${fh.pace_label}` : "");
+  const shared = fh.sharing ? ` · sharing the machine with ${fh.sharing} other run${fh.sharing > 1 ? "s" : ""}` : "";
+  set("status", STATUS[fh.status] || fh.status, fh.playing ? `pace: ${fh.pace_label}${shared}` : "");
   for (const key of ["train", "test"]) {
     const d = key === "train" ? c.d_train_loss : c.d_test_loss;
     S.cards[key].delta.className = `delta ${d === null ? "" : d < 0 ? "down" : d > 0 ? "up" : ""}`;
