@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import tfplayground
+
 TASKS = ("binary", "multiclass", "regression")
 _BOX6 = (-6.0, 6.0, -6.0, 6.0)
 
@@ -359,10 +361,25 @@ def _check_features(features: tuple[str, ...]) -> tuple[str, ...]:
     return features
 
 
+def _points(spec: DatasetSpec, n: int, noise: float, seed: int, n_classes: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X, y = spec.make(n, float(noise), rng, n_classes)
+    order = rng.permutation(n)  # TF Playground: shuffle, then the first share trains
+    return X[order], y[order]
+
+
+def _tf_points(name: str, n: int, noise: float, tf_seed: str) -> tuple[np.ndarray, np.ndarray]:
+    X, labels, _ = tfplayground.draw(name, n, noise, tf_seed)  # shuffled as TF Playground does
+    return X, (labels > 0).astype(np.int64) if DATASETS[name].task == "binary" else labels
+
+
 def make_data(name: str, n_samples: int, noise: float, test_fraction: float, seed: int, *,
               n_classes: int = 3, features: tuple[str, ...] = ("x1", "x2"),
-              standardize: bool = True) -> Data:
-    """Generate, shuffle and split a dataset; a pure function of its arguments."""
+              standardize: bool = True, tf_seed: str = "") -> Data:
+    """Generate, shuffle and split a dataset; a pure function of its arguments. With `tf_seed`
+    (TF Playground's own seed text) one of its six datasets has its very points in its order,
+    and `seed` is not used."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose from {list(DATASETS)}")
     spec = DATASETS[name]
@@ -375,10 +392,8 @@ def make_data(name: str, n_samples: int, noise: float, test_fraction: float, see
     n_test = max(1, round(n * test_fraction))
     if n - n_test < 2:
         raise ValueError(f"{n} samples with test fraction {test_fraction} leave < 2 to train on")
-    rng = np.random.default_rng(seed)
-    X, y = spec.make(n, float(noise), rng, n_classes)
-    order = rng.permutation(n)  # TF Playground: shuffle, then the first share trains
-    X, y = X[order], y[order]
+    X, y = _tf_points(name, n, noise, tf_seed) if tf_seed else _points(spec, n, noise, seed,
+                                                                         n_classes)
     n_train = n - n_test
     F = _apply_features(X[:n_train], features)  # (n_train, n_features)
     mean = F.mean(axis=0) if standardize else np.zeros(F.shape[1])
