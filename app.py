@@ -12,6 +12,7 @@ from playground.ui.live import Views, train_live
 from playground.ui.sidebar import sidebar_ui
 from playground.ui.sweep import sweep_ui
 from playground.ui.takeaway import loaded_note, takeaway_ui
+from playground.ui.tfplayground import tfplayground_ui
 from playground.ui.upload import upload_ui
 
 torch.set_num_threads(1)  # many small trainings share two cores; see GUIDE §4 and train.py
@@ -73,6 +74,7 @@ inside_ui(cfg, run)
 compare_ui(run)
 sweep_ui(cfg, run)
 upload_ui()
+tfplayground_ui(cfg)
 takeaway_ui(cfg, run)
 
 if state.training and run.epoch < state.target:
