@@ -12,9 +12,10 @@ starting from TF Playground's own defaults, and maps each to the matching Config
     x, y, xSquared, ySquared, xTimesY, sinX, sinY -> features x1, x2, x1sq, x2sq, x1x2, ...
     regularization, regularizationRate -> l1 or weight_decay = rate / batchSize
 
-TF Playground adds rate x (the penalty's derivative) to the *sum* of a batch's gradients, so
-per update its rate is the playground's (mean-gradient) coefficient times the batch size. Its
-inputs are never standardized, it trains by plain SGD, on 500 points (1,200 for regression).
+TF Playground adds rate times the penalty's derivative to the *sum* of a batch's gradients and
+then divides by the batch size, so its rate is the playground's penalty coefficient (added to
+the *mean* gradient) times the batch size. Its inputs are never standardized, it trains by
+plain SGD, on 500 points (1,200 for regression).
 What has no counterpart is returned as `Unmatched` records, each in words, never dropped.
 
 No import of `config`: `Config.from_tfplayground` and `Config.to_tfplayground` call in here.
@@ -105,13 +106,12 @@ def js_number(text: str) -> float:
         return float(t)
     if _PREFIXED.fullmatch(t):
         return float(int(t, 0))
-    if t.lstrip("+-") == "Infinity" and len(t) - len(t.lstrip("+-")) <= 1:
-        return -math.inf if t[0] == "-" else math.inf
-    return math.nan
+    return {"Infinity": math.inf, "+Infinity": math.inf, "-Infinity": -math.inf}.get(t, math.nan)
 
 
 def js_text(x: float) -> str:
-    """A number as JavaScript writes it: shortest digits, fixed notation from 1e-6 up to 1e21."""
+    """A finite number as JavaScript writes it: the shortest digits that read back the same, in
+    fixed notation from 1e-6 up to 1e21."""
     if x == int(x) and abs(x) < 1e21:
         return str(int(x))
     if 1e-6 <= abs(x) < 1e21:

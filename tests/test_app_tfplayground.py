@@ -88,3 +88,16 @@ def test_new_data_with_a_tf_seed_draws_a_new_tf_seed():
     assert re.fullmatch(r"\d\.\d{5}", seed) and seed != "0.12345"
     assert at.session_state.cfg.data_seed == 0
     assert not np.array_equal(first, at.session_state.run.data.X_train)
+
+
+def test_the_sidebars_tf_seed_gives_tf_playgrounds_points_and_refuses_other_data():
+    link = LINKS["default"]
+    at = open_page(standardize="false")
+    at.text_input(key="w_tf_seed").set_value(link["settings"]["seed"]).run()
+    assert_ok(at)
+    data = at.session_state.run.data
+    np.testing.assert_allclose(data.X_test, np.array(link["test"])[:, :2], rtol=0, atol=1e-12)
+    at.selectbox(key="w_dataset").set_value("moons").run()
+    assert_ok(at)
+    assert "tf_seed" in at.session_state.config_errors  # the model keeps the last valid set-up
+    assert at.session_state.cfg.dataset == "circle" and at.error
