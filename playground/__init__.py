@@ -2,6 +2,8 @@
 
 Where each idea lives:
 - the set-up: `config.py` (every knob, validated once), `datasets.py` and `userdata.py` (the data);
+- TensorFlow Playground: `tfplayground.py` (its random stream, data and initial weights, exactly),
+  `tflink.py` (its links, read into a Config and written back);
 - the torch maths: `nn/` (model and activations, losses, optimizers, the hand-written passes);
 - training: `train.py` (the loop and `Run`), `device.py`, `snapshots.py`, `stacked.py` (K at once);
 - the NumPy lesson: `scratch/` (`mlp.py` imports only NumPy; `adapter.py` binds it into `train`);

@@ -72,6 +72,10 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE.json",
                         help="start from the settings in this JSON file (as config.json from "
                              "--out); options given here override them")
+    parser.add_argument("--tfplayground", metavar="LINK",
+                        help="start from the set-up of this TensorFlow Playground link (quote "
+                             "it: it holds '&'); what differs here is listed on stderr; options "
+                             "given here override it")
     for group in GROUPS:
         options = parser.add_argument_group(f"{group.lower()} settings")
         for name, f in FIELDS.items():
@@ -91,6 +95,8 @@ def _metavar(f) -> str:
         return "true|false"
     if f.metadata["choices"] and f.type == "str":
         return "NAME"
+    if f.type == "str":
+        return "TEXT"
     return "LIST" if f.type.startswith("tuple") else ("N" if f.type == "int" else "X")
 
 
@@ -103,6 +109,11 @@ def config_from_args(args: argparse.Namespace) -> Config:
         except OSError as e:
             raise ConfigError({"config": f"cannot read {args.config}: {e.strerror}"}) from None
         params = Config.from_json(text).to_query(full=True)
+    if args.tfplayground:
+        cfg, unmatched = Config.from_tfplayground(args.tfplayground)
+        params = cfg.to_query(full=True)
+        for item in unmatched:
+            print(f"not the same here: {item}", file=sys.stderr)
     params.update({name: value for name in FIELDS if (value := getattr(args, name)) is not None})
     return Config.from_query(params)
 

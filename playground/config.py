@@ -14,11 +14,13 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
+from . import tflink
 from .datasets import DATASETS, FEATURES, UPLOAD_PREFIX, n_classes_of
 from .nn.losses import LOSSES, auto_loss
 from .nn.model import ACTIVATIONS, INITS, count_parameters, layer_sizes
 from .nn.optim import OPTIMIZERS, SCHEDULES
 from .scratch.adapter import unsupported
+from .tfplayground import HALVES, TF_DATASETS
 
 GROUPS = ("Data", "Network", "Training")
 MAX_STEPS = 2_000_000  # optimizer steps in one run: about two minutes on a 2-core machine
@@ -64,6 +66,9 @@ class Config:
                              "1 on the training set, which makes learning rates comparable.")
     data_seed: int = knob(0, "Data", "Seed of the data: change it for a new sample of points.",
                           lo=0, hi=2**31 - 1)
+    tf_seed: str = knob("", "Data", "A TensorFlow Playground seed, as in its links (e.g. 0.12345): "
+                        "its six datasets then get its very points, in its order; empty for ours.",
+                        max_len=64, label="TF Playground seed")
     # Network
     hidden: tuple[int, ...] = knob((4, 2), "Network", "Neurons in each hidden layer, e.g. 8,8; "
                                    "empty for no hidden layer (a linear model).", lo=1, hi=512,
@@ -170,6 +175,24 @@ class Config:
             raise ConfigError({name: str(e)}) from None
         return self.replace(**{name: value})
 
+    # TensorFlow Playground's links (read and written by playground/tflink.py)
+    @classmethod
+    def from_tfplayground(cls, url_or_hash: str) -> tuple[Config, list[tflink.Unmatched]]:
+        """The set-up of a TF Playground link (its address, or what follows its '#'), and what in
+        it has no counterpart here; ConfigError naming the link's parameter for anything wrong."""
+        link = tflink.read(url_or_hash)
+        if link.errors:
+            raise ConfigError(link.errors)
+        try:
+            return cls(**link.values), link.unmatched
+        except ConfigError as e:
+            raise ConfigError(tflink.explain(e.errors, link)) from None
+
+    def to_tfplayground(self) -> tuple[str | None, list[str]]:
+        """TF Playground's link for this set-up (None when it lacks the data) and, in words,
+        what of the set-up the link cannot carry or TF Playground does differently."""
+        return tflink.write(self)
+
     # URLs and JSON
     @classmethod
     def from_query(cls, params: dict[str, Any]) -> Config:
@@ -236,6 +259,9 @@ FIELDS: dict[str, dataclasses.Field] = {f.name: f for f in fields(Config)}
 
 def _describe_allowed(f: dataclasses.Field) -> str:
     m = f.metadata
+    if f.type == "str" and not m["choices"]:
+        return (f"text of at most {m['max_len']} printable characters, without spaces at either "
+                "end, or nothing")
     if m["choices"] and f.type in ("str",):
         return "one of " + ", ".join(m["choices"])
     if m["choices"]:
@@ -251,6 +277,11 @@ def _describe_allowed(f: dataclasses.Field) -> str:
 def _coerce(f: dataclasses.Field, value: Any) -> Any:
     """Check one field's value alone and return it in its canonical type, or raise ValueError."""
     m, bad = f.metadata, ValueError(f"{value!r} is not allowed; expected {_describe_allowed(f)}")
+    if f.type == "str" and not m["choices"]:
+        if (not isinstance(value, str) or len(value) > m["max_len"] or not value.isprintable()
+                or value != value.strip()):
+            raise bad
+        return value
     if f.type == "str":
         # Datasets: the live registry, which uploaded files join at run time.
         allowed = DATASETS if f.name == "dataset" else m["choices"]
@@ -343,6 +374,12 @@ def _check_together(c: Config) -> dict[str, str]:
         fits = [n for n, entry in LOSSES.items() if c.task in entry.tasks]
         errors["loss"] = (f"{c.loss!r} does not fit dataset {c.dataset!r}, whose targets are "
                           f"{kinds[c.task]}; use one of {', '.join(fits)}")
+    if c.tf_seed and c.dataset not in TF_DATASETS:
+        errors["tf_seed"] = (f"TF Playground has no dataset {c.dataset!r}, so its seed cannot "
+                             f"draw it; use one of {', '.join(TF_DATASETS)} or no TF seed")
+    elif c.tf_seed and c.dataset in HALVES and c.n_samples % 2:
+        errors["n_samples"] = (f"TF Playground draws {c.dataset} in two equal halves, so its "
+                               "seed needs an even number of samples")
     if spec.max_samples and c.n_samples > spec.max_samples:
         errors["n_samples"] = (f"{c.n_samples} is more than dataset {c.dataset!r} has; "
                                f"at most {spec.max_samples}")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import tfplayground
+
 TASKS = ("binary", "multiclass", "regression")
 _BOX6 = (-6.0, 6.0, -6.0, 6.0)
 
@@ -132,24 +134,47 @@ def _random(n, noise, rng, k):
     return X, rng.integers(0, 2, size=n).astype(np.int64)  # independent of X: nothing to learn
 
 
-def _teacher(n, noise, rng, k):
-    # A fixed random ReLU net 16 -> 32 -> 5 (He-scaled) labels Gaussian inputs; it is drawn first
-    # from the same rng, so the teacher changes with the seed. ReLU outputs have a positive mean,
-    # which with zero biases makes some classes vanishingly rare; the output bias subtracts that
-    # mean exactly (E relu(z) = |w| / sqrt(2 pi) for z ~ N(0, |w|^2)) so every class stays common.
+def _teacher_net(n, rng, centred):
+    """Gaussian inputs (n, 16) labelled by a random ReLU net 16 -> 32 -> 5 with He-scaled weights
+    and zero biases, drawn after the inputs from the same rng (so the teacher changes with the
+    seed). ReLU outputs have a positive mean, so with zero biases some classes are rare; the
+    `centred` variant's output bias subtracts that mean exactly (E relu(z) = |w| / sqrt(2 pi)
+    for z ~ N(0, |w|^2)), which keeps every class common."""
+    X = rng.normal(size=(n, 16))
     W1 = rng.normal(0.0, np.sqrt(2.0 / 16), size=(16, 32))
     W2 = rng.normal(0.0, np.sqrt(2.0 / 32), size=(32, 5))
-    b2 = -(np.linalg.norm(W1, axis=0) / np.sqrt(2 * np.pi)) @ W2  # (5,)
-    X = rng.normal(size=(n, 16))
-    y = np.argmax(np.maximum(X @ W1, 0.0) @ W2 + b2, axis=1)  # (n,)
-    flip = rng.random(n) < noise
-    return X, np.where(flip, rng.integers(0, 5, size=n), y).astype(np.int64)
+    b2 = -(np.linalg.norm(W1, axis=0) / np.sqrt(2 * np.pi)) @ W2 if centred else np.zeros(5)
+    return X, np.argmax(np.maximum(X @ W1, 0.0) @ W2 + b2, axis=1)  # (n, 16), (n,)
+
+
+def _relabel(y, noise, rng, k):
+    flip = rng.random(len(y)) < noise  # that share of labels becomes a random class
+    return np.where(flip, rng.integers(0, k, size=len(y)), y).astype(np.int64)
+
+
+def _teacher(n, noise, rng, k):
+    X, y = _teacher_net(n, rng, centred=False)
+    return X, _relabel(y, noise, rng, 5)
+
+
+def _teacher_balanced(n, noise, rng, k):
+    X, y = _teacher_net(n, rng, centred=True)
+    return X, _relabel(y, noise, rng, 5)
+
+
+def _bump_labels(x, noise, rng):
+    a = np.abs(x + rng.uniform(-5.0, 5.0, size=len(x)) * noise)  # read at a jittered point
+    return _labels((a > 5.0) & (a < 10.0))
 
 
 def _bumps(n, noise, rng, k):
     x = rng.uniform(-20.0, 20.0, size=n)
-    a = np.abs(x + rng.uniform(-5.0, 5.0, size=n) * noise)
-    return x[:, None], _labels((a > 5.0) & (a < 10.0))
+    return x[:, None], _bump_labels(x, noise, rng)
+
+
+def _bumps_even(n, noise, rng, k):
+    x = np.linspace(-20.0, 20.0, n)  # evenly spaced, ends included
+    return x[:, None], _bump_labels(x, noise, rng)
 
 
 def _steps(n, noise, rng, k):
@@ -211,6 +236,7 @@ class DatasetSpec:
 
 
 _FLIPS, _JIT, _TARGETS = "flips labels near the boundary", "jitters the points", "adds noise to the targets"
+_RELABEL = "replaces that share of labels with random classes"
 _SPECS = [  # (name, make, task, dim, box, title, help, **extras); this order is the UI's
     DatasetSpec("circle", _circle, "binary", 2, _BOX6, "Circle", "A disc inside a ring: no straight line separates them, but x₁² + x₂² does.", noise_help=_FLIPS),
     DatasetSpec("xor", _xor, "binary", 2, _BOX6, "Exclusive or", "Opposite quadrants share a class: one line cannot do it, x₁x₂ or a hidden layer can.", noise_help=_FLIPS),
@@ -223,8 +249,10 @@ _SPECS = [  # (name, make, task, dim, box, title, help, **extras); this order is
     DatasetSpec("spirals", _spirals, "multiclass", 2, _BOX6, "Spirals", "One spiral arm per class: more classes pack the arms tighter and make it much harder.", uses_n_classes=True, noise_help=_JIT),
     DatasetSpec("checkerboard", _checkerboard, "binary", 2, _BOX6, "Checkerboard", "A 4×4 checkerboard: many sharp corners, so it needs many units (or sin features).", noise_help=_FLIPS),
     DatasetSpec("random", _random, "binary", 20, None, "Random labels", "20-D noise with coin-flip labels: a big net memorises the train set, yet test accuracy stays at chance."),
-    DatasetSpec("teacher", _teacher, "multiclass", 16, None, "Teacher network", "16-D inputs labelled by a hidden random ReLU net with 5 outputs: a big enough student can learn it exactly.", noise_help="replaces that share of labels with random classes"),
-    DatasetSpec("bumps", _bumps, "binary", 1, (-22.0, 22.0), "Bumps", "1-D: two intervals are class 1; each needs two ReLU 'edges', so about four units.", noise_help=_FLIPS),
+    DatasetSpec("teacher", _teacher, "multiclass", 16, None, "Teacher network", "16-D Gaussian inputs labelled by a hidden random ReLU net 16 → 32 → 5 with zero biases: some classes are much rarer than others.", noise_help=_RELABEL),
+    DatasetSpec("teacher_balanced", _teacher_balanced, "multiclass", 16, None, "Teacher network, balanced classes", "The teacher network with an output bias that centres its outputs, so all 5 classes are about equally common.", noise_help=_RELABEL),
+    DatasetSpec("bumps", _bumps, "binary", 1, (-22.0, 22.0), "Bumps", "1-D, x drawn uniformly in [-20, 20]: two intervals are class 1; each needs two 'edges', so about four units.", noise_help=_FLIPS),
+    DatasetSpec("bumps_even", _bumps_even, "binary", 1, (-22.0, 22.0), "Bumps, evenly spaced", "The bumps on evenly spaced x from -20 to 20 (100 points is the classic course exercise).", noise_help=_FLIPS),
     DatasetSpec("steps", _steps, "multiclass", 1, (-2.2, 2.2), "Steps", "1-D: three classes in a row, a first look at softmax with two thresholds.", noise_help=_FLIPS),
     DatasetSpec("line", _line, "regression", 1, (-3.3, 3.3), "Line", "1-D: y = -3x + 1 plus noise; a model with no hidden layer is exactly right.", noise_help=_TARGETS),
     DatasetSpec("sine", _sine, "regression", 1, (-3.3, 3.3), "Sine", "1-D: y = sin(2x); ReLU nets fit it with line segments, tanh nets with smooth curves.", noise_help=_TARGETS),
@@ -255,7 +283,7 @@ class Registry(dict):
 
 
 DATASETS = Registry(_SPECS)
-_FIXED_CLASSES = {"teacher": 5, "steps": 3, "digits": 10}
+_FIXED_CLASSES = {"teacher": 5, "teacher_balanced": 5, "steps": 3, "digits": 10}
 
 
 def n_classes_of(name: str, n_classes: int) -> int:
@@ -359,10 +387,25 @@ def _check_features(features: tuple[str, ...]) -> tuple[str, ...]:
     return features
 
 
+def _points(spec: DatasetSpec, n: int, noise: float, seed: int, n_classes: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X, y = spec.make(n, float(noise), rng, n_classes)
+    order = rng.permutation(n)  # TF Playground: shuffle, then the first share trains
+    return X[order], y[order]
+
+
+def _tf_points(name: str, n: int, noise: float, tf_seed: str) -> tuple[np.ndarray, np.ndarray]:
+    X, labels, _ = tfplayground.draw(name, n, noise, tf_seed)  # shuffled as TF Playground does
+    return X, (labels > 0).astype(np.int64) if DATASETS[name].task == "binary" else labels
+
+
 def make_data(name: str, n_samples: int, noise: float, test_fraction: float, seed: int, *,
               n_classes: int = 3, features: tuple[str, ...] = ("x1", "x2"),
-              standardize: bool = True) -> Data:
-    """Generate, shuffle and split a dataset; a pure function of its arguments."""
+              standardize: bool = True, tf_seed: str = "") -> Data:
+    """Generate, shuffle and split a dataset; a pure function of its arguments. With `tf_seed`
+    (TF Playground's own seed text) one of its six datasets has its very points in its order,
+    and `seed` is not used."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose from {list(DATASETS)}")
     spec = DATASETS[name]
@@ -375,10 +418,8 @@ def make_data(name: str, n_samples: int, noise: float, test_fraction: float, see
     n_test = max(1, round(n * test_fraction))
     if n - n_test < 2:
         raise ValueError(f"{n} samples with test fraction {test_fraction} leave < 2 to train on")
-    rng = np.random.default_rng(seed)
-    X, y = spec.make(n, float(noise), rng, n_classes)
-    order = rng.permutation(n)  # TF Playground: shuffle, then the first share trains
-    X, y = X[order], y[order]
+    X, y = _tf_points(name, n, noise, tf_seed) if tf_seed else _points(spec, n, noise, seed,
+                                                                         n_classes)
     n_train = n - n_test
     F = _apply_features(X[:n_train], features)  # (n_train, n_features)
     mean = F.mean(axis=0) if standardize else np.zeros(F.shape[1])

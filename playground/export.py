@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import sys
 import textwrap
 from dataclasses import fields
 from string import Template
 from types import ModuleType
+from urllib.parse import quote
 
-from . import datasets
+from . import datasets, tfplayground
 from .config import Config
 from .device import AUTO_CUDA_FLOPS, flops_per_step
 from .nn import model, optim
@@ -120,7 +122,7 @@ def _docstring(c: Config) -> str:
     about = (f"Standalone: needs numpy and torch only{sklearn}. It rebuilds the playground's data "
              "with the playground's own generator (copied below), the same network with the same "
              f"initial weights, and trains it with a plain PyTorch loop on the same batches, {ends}.")
-    query = "& ".join(f"{k}={v}" for k, v in c.to_query().items())
+    query = "& ".join(f"{k}={quote(v, safe=',')}" for k, v in c.to_query().items())  # as in a URL
     wrap = dict(width=96, break_long_words=False, break_on_hyphens=False)
     return (f'"""{spec.title}: a {" -> ".join(map(str, c.sizes))} {c.activation} MLP trained '
             f"with {c.optimizer}, exported from MLP Playground.\n\n{textwrap.fill(about, **wrap)}"
@@ -135,7 +137,8 @@ def _settings(c: Config) -> str:
     rows = [("N_SAMPLES", min(c.n_samples, spec.max_samples or c.n_samples),
              "points in all, train and test together"), ("NOISE", c.noise, ""),
             ("TEST_FRACTION", c.test_fraction, "share held out for testing"),
-            ("DATA_SEED", c.data_seed, "seed of the data")]
+            ("TF_SEED", c.tf_seed, "TF Playground's seed: its very points, in its order")
+            if c.tf_seed else ("DATA_SEED", c.data_seed, "seed of the data")]
     rows += [("N_CLASSES", c.n_classes, "")] if spec.uses_n_classes else []
     rows += [("FEATURES", list(c.features), "the network's inputs")] if spec.dim == 2 else []
     rows += [("HIDDEN", list(c.hidden), "neurons per hidden layer"), ("LR", c.lr, "learning rate")]
@@ -163,19 +166,15 @@ def _py(value: object) -> str:
     """A setting as Python source, strings in double quotes."""
     if isinstance(value, list):
         return "[" + ", ".join(map(_py, value)) + "]"
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
 
 
 # ---- The script's body: a template, and the pieces that vary ---------------------------------
 
-_BODY = Template(_section("Data: the playground's generator (copied from playground/datasets.py)")
-                 + '''$generator
+_BODY = Template('''$data_title$generator
 
 
-rng = np.random.default_rng(DATA_SEED)  # the data's only source of randomness
-X, y = $make(N_SAMPLES, NOISE, rng, $k)  # X (n, $dim) raw points, y (n,) $what
-order = rng.permutation(N_SAMPLES)  # shuffle, then the first share trains
-X, y = X[order], y[order]
+$draw
 n_test = max(1, round(N_SAMPLES * TEST_FRACTION))
 n_train = N_SAMPLES - n_test
 X_train, y_train, X_test, y_test = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
@@ -288,10 +287,30 @@ def _data(c: Config, imports: set[str]) -> dict[str, str]:
     target = ("torch.as_tensor(y, dtype=torch.long, device=DEVICE)  # class indices (n,)"
               if c.task == "multiclass" else
               "torch.as_tensor(y, dtype=torch.float32, device=DEVICE).reshape(-1, 1)  # (n, 1)")
+    return dict(**_draw(c, imports), features=features, standardize=standardize, target=target)
+
+
+def _draw(c: Config, imports: set[str]) -> dict[str, str]:
+    """The points: the playground's generator and shuffle, or TF Playground's for its seed."""
+    spec = datasets.DATASETS[c.dataset]
+    if c.tf_seed:
+        labels = ("y = (labels > 0).astype(np.int64)  # TF Playground's classes +1/-1 as 1/0"
+                  if spec.task == "binary" else "y = labels  # the regression targets")
+        return dict(data_title=_section("Data: TF Playground's own generator (copied from "
+                                        "playground/tfplayground.py)"),
+                    generator=_embed(tfplayground, ["draw"], imports),
+                    draw=f"# TF Playground's points for its seed, shuffled as it shuffles them\n"
+                         f"X, labels, _ = draw({c.dataset!r}, N_SAMPLES, NOISE, TF_SEED)\n{labels}")
     what = {"binary": "labels 0/1", "multiclass": "class indices", "regression": "targets"}
-    return dict(generator=_embed(datasets, [spec.make.__name__], imports), make=spec.make.__name__,
-                k="N_CLASSES" if spec.uses_n_classes else "k=None", dim=str(spec.dim),
-                what=what[spec.task], features=features, standardize=standardize, target=target)
+    k = "N_CLASSES" if spec.uses_n_classes else "k=None"
+    return dict(data_title=_section("Data: the playground's generator (copied from "
+                                    "playground/datasets.py)"),
+                generator=_embed(datasets, [spec.make.__name__], imports),
+                draw="rng = np.random.default_rng(DATA_SEED)  # the data's only source of "
+                     f"randomness\nX, y = {spec.make.__name__}(N_SAMPLES, NOISE, rng, {k})  # X "
+                     f"(n, {spec.dim}) raw points, y (n,) {what[spec.task]}\n"
+                     "order = rng.permutation(N_SAMPLES)  # shuffle, then the first share "
+                     "trains\nX, y = X[order], y[order]")
 
 
 def _network(c: Config, imports: set[str]) -> dict[str, str]:

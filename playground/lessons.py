@@ -96,10 +96,10 @@ def _check_teacher(runs):
     run = runs["teacher data"]
     start, test, train = run.history["test_acc"][0], final(run, "test_acc"), final(run, "train_acc")
     return _verdict([
-        (start <= 0.35 and test >= 0.70, f"test accuracy climbed from {_pct(start)} to "
-                                          f"{_pct(test)} (promised at least 70%)"),
-        (abs(train - test) <= 0.05, f"train and test accuracy differ by {abs(train - test):.1%} "
-                                    "(promised at most 5 points)"),
+        (start <= 0.35 and 0.70 <= test <= 0.85, f"test accuracy climbed from {_pct(start)} to "
+                                                  f"{_pct(test)} (promised 70–85%)"),
+        (abs(train - test) <= 0.07, f"train and test accuracy differ by {abs(train - test):.1%} "
+                                    "(promised at most 7 points)"),
     ])
 
 
@@ -108,9 +108,9 @@ def _check_moons(runs):
     gap = max(abs(a - b) for a, b in zip(scratch.history["train_loss"],
                                           torch_run.history["train_loss"]))
     return _verdict([
-        (min(final(r, "test_acc") for r in runs.values()) >= 0.95,
+        (min(final(r, "test_acc") for r in runs.values()) >= 0.98,
          f"test accuracy {_pct(final(scratch, 'test_acc'))} with NumPy and "
-         f"{_pct(final(torch_run, 'test_acc'))} with PyTorch (promised at least 95%)"),
+         f"{_pct(final(torch_run, 'test_acc'))} with PyTorch (promised at least 98%)"),
         (gap <= 1e-4, f"their train-loss curves differ by at most {gap:.1e} (promised 1e-4)"),
     ])
 
@@ -127,12 +127,13 @@ def _check_hidden(runs):
     lin, deep = final(runs["xor, no hidden layer"], "test_acc"), \
         final(runs["xor, 4 hidden units"], "test_acc")
     steps, bumps = final(runs["steps, no hidden layer"], "test_acc"), \
-        final(runs["bumps, 4 sigmoid units"], "test_acc")
+        final(runs["bumps, 9 sigmoid units"], "train_acc")
     return _verdict([
         (lin <= 0.65, f"logistic regression gets {_pct(lin)} on xor (promised at most 65%)"),
         (deep >= 0.9, f"one hidden layer of 4 gets {_pct(deep)} (promised at least 90%)"),
         (steps >= 0.95, f"softmax regression gets {_pct(steps)} on steps (promised 95%)"),
-        (bumps >= 0.95, f"4 sigmoid units get {_pct(bumps)} on bumps (promised 95%)"),
+        (bumps == 1.0, f"9 sigmoid units fit {_pct(bumps)} of the bumps' training points "
+                       "(promised all)"),
     ])
 
 
@@ -197,11 +198,16 @@ def _same_but(base: Config, **variants: dict) -> dict[str, Config]:
 _RANDOM = Config(dataset="random", n_samples=1000, test_fraction=0.2, hidden=(64, 32),
                  activation="relu", optimizer="adam", lr=0.003, batch_size=32, epochs=100)
 _TEACHER = Config(dataset="teacher", n_samples=3000, test_fraction=0.2, hidden=(64,),
-                  activation="relu", init="kaiming", optimizer="adam", lr=1e-3, batch_size=128,
-                  epochs=25)
+                  activation="relu", init="kaiming", standardize=False, optimizer="adam",
+                  lr=1e-3, batch_size=128, epochs=25)
 # 1,000 training points, one at a time, for 10 epochs: 10,000 single-example SGD steps.
 _MOONS = Config(dataset="moons", n_samples=2000, noise=0.1, hidden=(50,), activation="relu",
-                loss="bce", optimizer="sgd", lr=0.01, batch_size=1, epochs=10)
+                init="normal", standardize=False, loss="bce", optimizer="sgd", lr=0.01,
+                batch_size=1, epochs=10)
+# The course's bump exercise: 100 evenly spaced points (80 train), a full batch, Adam 0.1.
+_BUMPS = Config(dataset="bumps_even", n_samples=100, test_fraction=0.2, hidden=(9,),
+                activation="sigmoid", standardize=False, loss="bce", optimizer="adam", lr=0.1,
+                batch_size=100, epochs=600)
 _SINE = Config(dataset="sine", n_samples=1000, hidden=(32, 32, 32), activation="sigmoid",
                loss="l1", optimizer="adam", lr=0.003, batch_size=64, epochs=80)
 _XOR = Config(dataset="xor", n_samples=1000, hidden=(), activation="tanh", optimizer="adam",
@@ -228,26 +234,31 @@ _ALL = [
     Lesson(
         "teacher", "A two-layer MLP learns a teacher network", "seed 001",
         {"teacher data": _TEACHER},
-        "The labels come from a hidden random ReLU network (16 → 32 → 5). The student is "
-        "16 → 64 → 5 with He initialization, trained with Adam (learning rate 0.001) on batches "
-        "of 128. Read its forward pass, then train 25 epochs.",
+        "The labels come from a hidden random ReLU network, 16 → 32 → 5 with He-scaled weights "
+        "and zero biases, fed 16 Gaussian numbers; without biases some classes are much "
+        "commoner than others. The student is 16 → 64 → 5 with He initialization and zero "
+        "biases, learning from 2,400 of the 3,000 points (the raw inputs) with Adam (learning "
+        "rate 0.001) on batches of 128. Read its forward pass, then train 25 epochs.",
         "Unlike random labels, train and test accuracy rise together: there is a real rule, and "
         "what the net learns carries over to new points. The curve is still rising at epoch 25; "
-        "press Train again to see how far it goes.",
-        "Test accuracy climbs from chance (20%) to at least 70% in 25 epochs, within 5 points "
-        "of train accuracy.",
+        "press Train again to see how far it goes. Each seed makes another teacher: over ten "
+        "seeds the student ends between 71% and 82%, 78% on average.",
+        "Test accuracy climbs from chance (about 20%) to between 70% and 85% in 25 epochs, "
+        "within 7 points of train accuracy.",
         _check_teacher, "Equations"),
     Lesson(
         "moons-scratch", "Two moons, from scratch in NumPy", "seed 002",
         _same_but(_MOONS, **{"NumPy engine": dict(engine="numpy"),
                              "PyTorch": dict(engine="torch")}),
-        "A 2 → 50 → 1 ReLU network with a sigmoid output and binary cross-entropy, trained by "
-        "plain SGD on one example at a time. The first set-up runs on the NumPy engine written "
-        "by hand (playground/scratch/mlp.py), the second on PyTorch, from the same initial weights.",
+        "A 2 → 50 → 1 ReLU network with a sigmoid output and binary cross-entropy, every weight "
+        "and bias drawn from N(0, 1) as a from-scratch NumPy network draws them, trained by "
+        "plain SGD (learning rate 0.01) on one example at a time: 10 epochs of 1,000 training "
+        "points, on the raw coordinates. The first set-up runs on the NumPy engine written by "
+        "hand (playground/scratch/mlp.py), the second on PyTorch, from the same initial weights.",
         "The replay shows the boundary bending around the moons as it forms. With one example "
         "per step the loss curve is rough. Run both set-ups: their curves lie on top of each "
         "other, because hand-written backpropagation computes the same gradients as autograd.",
-        "Both engines reach at least 95% test accuracy, and their train-loss curves agree "
+        "Both engines reach at least 98% test accuracy, and their train-loss curves agree "
         "within 1e-4.",
         _check_moons, "Replay"),
     Lesson(
@@ -269,18 +280,21 @@ _ALL = [
          "xor, 4 hidden units": _XOR.replace(hidden=(4,)),
          "steps, no hidden layer": Config(dataset="steps", n_samples=600, hidden=(),
                                           optimizer="adam", lr=0.1, batch_size=50, epochs=100),
-         "bumps, 4 sigmoid units": Config(dataset="bumps", n_samples=600, hidden=(4,),
-                                          activation="sigmoid", optimizer="adam", lr=0.03,
-                                          batch_size=20, epochs=200)},
+         "bumps, 9 sigmoid units": _BUMPS},
         "Without a hidden layer a network is logistic regression (two classes) or softmax "
         "regression (several): one straight boundary per pair of classes. Load each set-up in "
-        "turn: xor with and without a hidden layer, the 1-D steps, then the 1-D bumps.",
+        "turn: xor with and without a hidden layer of 4 tanh units, the 1-D steps, then the 1-D "
+        "bumps as the course sets them: 100 evenly spaced points from -20 to 20 (80 train, 20 "
+        "test), 9 sigmoid units and a sigmoid output with binary cross-entropy, Adam (learning "
+        "rate 0.1) on the full batch for 600 epochs.",
         "On xor the linear model's loss stays at ln 2 ≈ 0.69, the loss of guessing: no single "
         "line splits the quadrants. Four hidden units solve it. Steps in a row need only "
         "thresholds, so softmax regression is enough. Each bump needs a rising and a falling "
-        "edge, which a few sigmoid units provide.",
+        "edge, which a few sigmoid units provide; the test points lie between the training "
+        "points, so one right at an edge can still be wrong.",
         "Logistic regression stays at or below 65% on xor while 4 hidden units reach 90%; "
-        "softmax regression reaches 95% on steps, and 4 sigmoid units 95% on bumps.",
+        "softmax regression reaches 95% on steps, and 9 sigmoid units fit every training point "
+        "of the bumps.",
         _check_hidden, "Equations"),
     Lesson(
         "batch-size", "Pure SGD, mini-batches and full batch", "seed 004",

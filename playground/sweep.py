@@ -188,6 +188,9 @@ def prepare(base: Config, axes: dict[str, list], seeds: int | list[int] = 3) -> 
     """The sweep checked and laid out (configs, stacks, fallbacks) but not trained: every model
     "not run". Raises the ConfigError sweep() would, so a page can refuse before training."""
     axes = _check_axes(axes)
+    if base.tf_seed and "data_seed" in axes:
+        raise ConfigError({"data_seed": "with a TF Playground seed the points do not depend on "
+                                        "the data seed; sweep it without the TF seed"})
     seed_list = _check_seeds(base, seeds, math.prod(len(v) for v in axes.values()))
     grid = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
     configs = [_config(base, p, s) for p in grid for s in seed_list]

@@ -54,7 +54,7 @@ def load_data(config: Config, cache: dict[tuple, Data] | None = None) -> Data:
         return cache[key]
     data = make_data(config.dataset, config.n_samples, config.noise, config.test_fraction,
                      config.data_seed, n_classes=config.n_classes, features=config.features,
-                     standardize=config.standardize)
+                     standardize=config.standardize, tf_seed=config.tf_seed)
     if cache is not None:
         cache[key] = data
     return data

@@ -121,6 +121,17 @@ def test_config_file_with_options_on_top(tmp_path):
         parse("--config", str(tmp_path / "missing.json"))
 
 
+def test_a_tf_playground_link_with_options_on_top(capsys):
+    link = ("https://playground.tensorflow.org/#activation=relu&batchSize=5&dataset=xor"
+            "&networkShape=6&seed=0.5&wibble=1")
+    assert parse("--tfplayground", link, "--epochs", "7") == Config.from_tfplayground(link)[
+        0].replace(epochs=7)
+    err = capsys.readouterr().err
+    assert "not the same here: wibble=1: not a TF Playground setting" in err
+    assert main(["train", "--tfplayground", "#learningRate=fast", "--quiet"]) == 2
+    assert "learningRate" in capsys.readouterr().err
+
+
 def test_human_readable_final_line_and_quiet(capsys):
     assert main(["train", "--dataset", "xor", "--epochs", "3", "--quiet"]) == 0
     captured = capsys.readouterr()

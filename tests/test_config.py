@@ -28,6 +28,7 @@ def test_defaults_are_pinned():
     assert Config().to_dict() == {
         "dataset": "circle", "n_samples": 500, "noise": 0.0, "test_fraction": 0.5,
         "n_classes": 3, "features": ["x1", "x2"], "standardize": True, "data_seed": 0,
+        "tf_seed": "",
         "hidden": [4, 2], "activation": "tanh", "init": "default", "batchnorm": False,
         "dropout": 0.0, "loss": "auto", "optimizer": "sgd", "lr": 0.03, "momentum": 0.9,
         "weight_decay": 0.0, "l1": 0.0, "schedule": "none", "step_size": 50, "gamma": 0.5,
@@ -112,7 +113,8 @@ def test_url_and_json_round_trip(cfg):
 
 BAD_VALUES = {
     "dataset": "mnist", "n_samples": 5, "noise": 0.9, "test_fraction": 1.0, "n_classes": 1,
-    "features": ("x3",), "standardize": "maybe", "data_seed": -1, "hidden": (0,),
+    "features": ("x3",), "standardize": "maybe", "data_seed": -1, "tf_seed": "line\nbreak",
+    "hidden": (0,),
     "activation": "softplus", "init": "orthogonal", "batchnorm": 2, "dropout": 1.0,
     "loss": "kl", "optimizer": "lbfgs", "lr": 0.0, "momentum": 1.5, "weight_decay": -0.1,
     "l1": 2.0, "schedule": "exp", "step_size": 0, "gamma": 0.0, "clip": -1.0, "batch_size": 0,

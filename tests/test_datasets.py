@@ -8,7 +8,8 @@ import pytest
 from playground.datasets import DATASETS, FEATURES, Data, grid, make_data, n_classes_of
 
 ORDER = ["circle", "xor", "gauss", "spiral", "plane", "multigauss", "moons", "blobs", "spirals",
-         "checkerboard", "random", "teacher", "bumps", "steps", "line", "sine", "digits"]
+         "checkerboard", "random", "teacher", "teacher_balanced", "bumps", "bumps_even", "steps",
+         "line", "sine", "digits"]
 NAMES = list(DATASETS)
 LOW_DIM = [n for n in NAMES if DATASETS[n].dim <= 2]
 
@@ -48,7 +49,7 @@ def test_registry_order_and_fields():
 def test_n_classes_of():
     expected = {"circle": 2, "xor": 2, "gauss": 2, "spiral": 2, "plane": 1, "multigauss": 1,
                 "moons": 2, "blobs": 7, "spirals": 7, "checkerboard": 2, "random": 2,
-                "teacher": 5, "bumps": 2, "steps": 3, "line": 1, "sine": 1, "digits": 10}
+                "teacher": 5, "teacher_balanced": 5, "bumps": 2, "bumps_even": 2, "steps": 3, "line": 1, "sine": 1, "digits": 10}
     assert {n: n_classes_of(n, 7) for n in NAMES} == expected
     assert n_classes_of("blobs", 2) == 2 and n_classes_of("steps", 7) == 3
 
@@ -242,41 +243,60 @@ def test_checkerboard_rule():
     assert 0.05 < np.mean(yn != y) < 0.5
 
 
-def test_teacher():
-    X, y = gen("teacher", n=3000, seed=5)
-    X2, y2 = gen("teacher", n=3000, seed=5)
+@pytest.mark.parametrize("name", ["teacher", "teacher_balanced"])
+def test_teacher(name):
+    X, y = gen(name, n=3000, seed=5)
+    X2, y2 = gen(name, n=3000, seed=5)
     assert X.shape == (3000, 16) and np.array_equal(X, X2) and np.array_equal(y, y2)
-    for seed in range(5):
-        counts = np.bincount(gen("teacher", n=2000, seed=seed)[1], minlength=5)
-        assert (counts > 50).all()  # every class appears, none is vanishingly rare
-    _, y_other = gen("teacher", n=3000, seed=6)
+    _, y_other = gen(name, n=3000, seed=6)
     assert not np.array_equal(y, y_other)
-    Xn, yn = gen("teacher", n=3000, noise=0.5, seed=5)
+    Xn, yn = gen(name, n=3000, noise=0.5, seed=5)
     assert np.array_equal(Xn, X)  # noise touches labels only
     assert 0.3 < np.mean(yn != y) < 0.5  # replaced with prob 0.5, kept by chance 1/5 of those
 
 
-def test_teacher_weights_come_first_from_the_same_rng():
-    # Rebuild the teacher from the seed: W1 (16, 32) and W2 (32, 5) are drawn before X.
-    X, y = gen("teacher", n=500, seed=1)
-    rng = np.random.default_rng(1)
+def rebuilt_teacher(n, seed):
+    """The teacher as a from-scratch script builds it: inputs first, then W1 and W2 (He)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 16))
     W1 = rng.normal(0, np.sqrt(2 / 16), size=(16, 32))
     W2 = rng.normal(0, np.sqrt(2 / 32), size=(32, 5))
-    np.testing.assert_array_equal(X, rng.normal(size=(500, 16)))
-    logits = np.maximum(X @ W1, 0) @ W2  # (500, 5)
-    assert np.mean(y == logits.argmax(axis=1)) > 0.5  # same teacher up to its centring bias
-    b2 = -(np.linalg.norm(W1, axis=0) / np.sqrt(2 * np.pi)) @ W2
-    np.testing.assert_array_equal(y, (logits + b2).argmax(axis=1))
+    return X, W1, W2
 
 
-def test_bumps_rule():
-    X, y = gen("bumps", n=3000)
+def test_teacher_has_zero_biases():
+    X, y = gen("teacher", n=500, seed=1)
+    X_, W1, W2 = rebuilt_teacher(500, 1)
+    np.testing.assert_array_equal(X, X_)
+    np.testing.assert_array_equal(y, (np.maximum(X @ W1, 0) @ W2).argmax(axis=1))
+
+
+def test_balanced_teacher_centres_its_outputs():
+    X, y = gen("teacher_balanced", n=500, seed=1)
+    X_, W1, W2 = rebuilt_teacher(500, 1)
+    b2 = -(np.linalg.norm(W1, axis=0) / np.sqrt(2 * np.pi)) @ W2  # minus E[relu(X W1)] W2
+    np.testing.assert_array_equal(y, (np.maximum(X @ W1, 0) @ W2 + b2).argmax(axis=1))
+    largest = [np.bincount(gen(name, n=3000, seed=s)[1], minlength=5).max() / 3000
+               for name in ("teacher", "teacher_balanced") for s in range(10)]
+    assert np.mean(largest[10:]) < 0.32 < 0.4 < np.mean(largest[:10])  # balanced vs not
+
+
+@pytest.mark.parametrize("name", ["bumps", "bumps_even"])
+def test_bumps_rule(name):
+    X, y = gen(name, n=3000)
     x = X[:, 0]
     assert (np.abs(x) <= 20).all()
     want = ((x > -10) & (x < -5)) | ((x > 5) & (x < 10))
     assert np.array_equal(y, want.astype(np.int64))
-    _, yn = gen("bumps", n=3000, noise=0.5)
+    _, yn = gen(name, n=3000, noise=0.5)
     assert 0 < np.mean(yn != y) < 0.3
+
+
+def test_even_bumps_are_evenly_spaced_ends_included():
+    X, y = gen("bumps_even", n=100, seed=3)
+    assert np.array_equal(X, gen("bumps_even", n=100, seed=4)[0])  # no randomness in x
+    np.testing.assert_allclose(np.diff(X[:, 0]), 40 / 99)
+    assert (X[0, 0], X[-1, 0]) == (-20.0, 20.0) and y.sum() == 26
 
 
 def test_steps_rule():

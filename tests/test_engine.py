@@ -86,6 +86,9 @@ def test_same_seed_same_init_and_inits_differ():
     assert torch.all(kaiming[0].bias == 0)
     default = _net(hidden=(256,), n_in=100)[0][0].weight
     assert default.abs().max() <= 0.1 and default.abs().max() > 0.09  # U(±1/sqrt(100))
+    normal = _net(init="normal", hidden=(256,), n_in=256)[1].theta  # weights and biases alike
+    assert abs(normal.mean().item()) < 0.01 and abs(normal.std().item() - 1.0) < 0.01
+    assert abs(_net(init="normal", hidden=(256,), n_in=256)[0][0].bias.std().item() - 1) < 0.15
 
 
 def test_no_hidden_layer_is_a_single_linear_map():

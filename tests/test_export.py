@@ -62,6 +62,10 @@ IN_PROCESS_CASES = [
     dict(dataset="teacher", n_samples=400, activation="leaky_relu", optimizer="adamw", lr=0.01,
          schedule="step", step_size=2),
     dict(dataset="checkerboard", noise=0.2, loss="l1", activation="identity", init="kaiming"),
+    # TF Playground's own points (its generator, copied), and a seed that needs escaping
+    dict(dataset="spiral", tf_seed="0.77777", noise=0.1, standardize=False,
+         features=("x1", "x2", "x1sq", "x2sq", "x1x2", "sin_x1", "sin_x2")),
+    dict(dataset="plane", tf_seed='say "hi" \\ 🌱', noise=0.2),
 ]
 
 FINAL = re.compile(r"(\w+) (-?[\d.]+(?:e[-+]?\d+)?|nan|inf)")

@@ -111,9 +111,23 @@ def test_teacher_is_learned_in_25_epochs():
     run = runs_of("teacher")["teacher data"]
     assert run.config.sizes == [16, 64, 5] and run.epoch == 25
     assert run.history["test_acc"][0] <= 0.35
-    assert final(run, "test_acc") >= 0.70
-    assert abs(final(run, "train_acc") - final(run, "test_acc")) <= 0.05
+    assert 0.70 <= final(run, "test_acc") <= 0.85
+    assert abs(final(run, "train_acc") - final(run, "test_acc")) <= 0.07
     assert_check_agrees("teacher")
+
+
+def test_the_teacher_lessons_promise_holds_over_seeds():
+    # Each seed is another teacher and another student: the promise and the look-for text's
+    # range are about all of them, not about the lesson's one seed.
+    cfg = LESSONS["teacher"].configs["teacher data"]
+    finals = []
+    for seed in range(5):
+        run = Run(cfg.replace(seed=seed, data_seed=seed)).fit(cfg.epochs)
+        ok, words = LESSONS["teacher"].check({"teacher data": run})
+        assert ok, (seed, words)
+        finals.append(final(run, "test_acc"))
+    assert 0.72 <= min(finals) and max(finals) <= 0.82
+    assert 0.75 <= sum(finals) / len(finals) <= 0.81
 
 
 def test_moons_from_scratch_matches_pytorch():
@@ -121,7 +135,8 @@ def test_moons_from_scratch_matches_pytorch():
     numpy_run, torch_run = runs["NumPy engine"], runs["PyTorch"]
     assert numpy_run.config.engine == "numpy" and numpy_run.config.batch_size == 1
     assert numpy_run.steps == 10_000  # single-example SGD: 1,000 points x 10 epochs
-    assert min(final(numpy_run, "test_acc"), final(torch_run, "test_acc")) >= 0.95
+    assert numpy_run.config.init == "normal" and not numpy_run.config.standardize
+    assert min(final(numpy_run, "test_acc"), final(torch_run, "test_acc")) >= 0.98
     for a, b in zip(numpy_run.history["train_loss"], torch_run.history["train_loss"]):
         assert a == pytest.approx(b, abs=1e-4)
     assert_check_agrees("moons-scratch")
@@ -143,7 +158,9 @@ def test_what_a_hidden_layer_adds():
     assert final(linear, "test_loss") >= 0.65  # about ln 2: no better than guessing
     assert final(runs["xor, 4 hidden units"], "test_acc") >= 0.9
     assert final(runs["steps, no hidden layer"], "test_acc") >= 0.95
-    assert final(runs["bumps, 4 sigmoid units"], "test_acc") >= 0.95
+    bumps = runs["bumps, 9 sigmoid units"]
+    assert bumps.config.dataset == "bumps_even" and bumps.data.n_train == 80
+    assert final(bumps, "train_acc") == 1.0
     assert_check_agrees("no-hidden-layer")
 
 

@@ -199,6 +199,14 @@ def test_bad_sweeps_raise_clear_errors(axes, seeds, message):
         sweep(BASE, axes, seeds=seeds)
 
 
+def test_a_tf_seed_leaves_no_data_seed_to_sweep():
+    base = BASE.replace(dataset="circle", tf_seed="0.12345", epochs=1)
+    with pytest.raises(ConfigError, match="do not depend on the data seed"):
+        sweep(base, {"data_seed": [0, 1]}, seeds=1)
+    result = sweep(base, {"noise": [0.0, 0.2]}, seeds=1)  # TF's own points at each noise
+    assert result.complete
+
+
 def test_depth_needs_a_width():
     with pytest.raises(ConfigError, match="needs .* a width"):
         sweep(BASE.replace(hidden=()), {"depth": [1, 2]}, seeds=1)

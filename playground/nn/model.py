@@ -83,11 +83,20 @@ def _init_xavier(w: Tensor, b: Tensor, gain: float, g: torch.Generator) -> None:
     b.zero_()
 
 
+def _init_normal(w: Tensor, b: Tensor, gain: float, g: torch.Generator) -> None:
+    # Every weight and bias ~ N(0, 1), whatever the layer's size (NumPy's np.random.randn): the
+    # simplest choice; a unit with many inputs starts with a large total input.
+    w.normal_(0.0, 1.0, generator=g)
+    b.normal_(0.0, 1.0, generator=g)
+
+
 INITS: dict[str, tuple[str, Callable]] = {
     "default": ("PyTorch's default: uniform in ±1/√fan_in.", _init_default),
     "kaiming": ("He: normal with variance 2/fan_in (scaled for the activation); for ReLU nets.",
                 _init_kaiming),
     "xavier": ("Glorot: uniform scaled by fan_in + fan_out; for tanh and sigmoid nets.", _init_xavier),
+    "normal": ("Standard normal: every weight and bias from N(0, 1), unscaled, as np.random.randn "
+               "draws them in a from-scratch network.", _init_normal),
 }
 
 

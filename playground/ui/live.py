@@ -5,6 +5,7 @@ never trains itself: it tells the session's LiveJob what the learner asked for a
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,4 +119,7 @@ def on_new_data() -> None:
     from playground.ui.sidebar import key
 
     state.job.pause()
-    state[key("data_seed")] = (state.cfg.data_seed + 1) % (2**31)
+    if state.cfg.tf_seed:  # a new seed as TF Playground's own button draws one: five decimals
+        state[key("tf_seed")] = f"{random.random():.5f}"
+    else:
+        state[key("data_seed")] = (state.cfg.data_seed + 1) % (2**31)

@@ -13,6 +13,7 @@ from playground.ui.live import controls_ui, live_view
 from playground.ui.sidebar import sidebar_ui
 from playground.ui.sweep import sweep_ui
 from playground.ui.takeaway import loaded_note, takeaway_ui
+from playground.ui.tfplayground import tfplayground_ui
 from playground.ui.upload import upload_ui
 
 state = st.session_state
@@ -81,4 +82,5 @@ def _panels(cfg, run, keep: bool) -> None:
     compare_ui(run, keep=keep)
     sweep_ui(cfg, run)
     upload_ui()
+    tfplayground_ui(cfg)
     takeaway_ui(cfg, run)

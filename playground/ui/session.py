@@ -51,14 +51,14 @@ def share_link(cfg: Config) -> str:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _data(dataset: str, n_samples: int, noise: float, test_fraction: float, data_seed: int,
-          n_classes: int, features: tuple[str, ...], standardize: bool) -> Data:
+          n_classes: int, features: tuple[str, ...], standardize: bool, tf_seed: str) -> Data:
     return make_data(dataset, n_samples, noise, test_fraction, data_seed, n_classes=n_classes,
-                     features=features, standardize=standardize)
+                     features=features, standardize=standardize, tf_seed=tf_seed)
 
 
 def _new_run(cfg: Config) -> Run:
     data = _data(cfg.dataset, cfg.n_samples, cfg.noise, cfg.test_fraction, cfg.data_seed,
-                 cfg.n_classes, cfg.features, cfg.standardize)
+                 cfg.n_classes, cfg.features, cfg.standardize, cfg.tf_seed)
     run = Run(cfg, data)
     if data.dim <= 2 and data.box is not None:
         run.record_snapshots = True  # for the replay (bounded: at most ~60 small grids)
@@ -111,5 +111,7 @@ def _reset_notice(changed: list[str], cfg: Config) -> str:
         return f"New initial weights (seed {cfg.seed}): same data, training starts again."
     if changed == ["data_seed"]:
         return f"New sample of the data (data seed {cfg.data_seed}): the model starts again."
+    if changed == ["tf_seed"] and cfg.tf_seed:  # the seed is a visitor's text: never Markdown
+        return "New sample of the data (a new TF Playground seed): the model starts again."
     names = ", ".join(field_label(n).lower() for n in changed)
     return f"The model starts again because you changed: {names}."

@@ -90,6 +90,8 @@ def _draw(name: str, values: dict[str, Any]) -> Any:
                               format_func=LABELS.get(name, str))
     if f.type == "bool":
         return st.toggle(label, key=k, help=help_text)
+    if f.type == "str":  # free text, e.g. a TF Playground seed
+        return st.text_input(label, key=k, help=help_text, max_chars=meta["max_len"])
     if name == "lr":
         return st.select_slider(label, _steps_with(LR_STEPS, st.session_state[k]), key=k,
                                 help=help_text)
