@@ -16,15 +16,27 @@ are drawn at once instead (they have few epochs to spare anyway: the memory boun
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import torch
+from torch import nn
 
+from .config import Config
 from .datasets import Data, grid
+from .nn.model import FlatParams
 
-if TYPE_CHECKING:
-    from .train import Run
+
+class Run(Protocol):
+    """What snapshots read of a `train.Run` (a protocol, so this module needs no train.py)."""
+
+    config: Config
+    data: Data
+    task: str
+    epoch: int
+    device: torch.device
+    model: nn.Sequential
+    params: FlatParams
 
 MAX_SNAPSHOTS = 60
 RESOLUTION = 64  # per axis on 2-D data; 1-D data gets RESOLUTION_1D points

@@ -11,22 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from .config import Config
 from .datasets import Data
 from .device import AUTO_CUDA_FLOPS, flops_per_step
 from .nn.losses import resolve_loss
-from .nn.model import ACTIVATIONS, build_model
+from .nn.model import ACTIVATIONS, model_for
 from .nn.optim import OPTIMIZERS, lr_factor
-
-if TYPE_CHECKING:
-    from .sweep import _Progress
 
 GATHER_MAX = 2**24  # floats: gather a whole epoch's batches at once below this, else per step
 EVAL_FLOATS = 2**24  # floats of activations per evaluation chunk
@@ -34,11 +31,6 @@ EVAL_FLOATS = 2**24  # floats of activations per evaluation chunk
 def metric_keys(task: str, splits: tuple[str, ...] = ("train", "test")) -> list[str]:
     names = ["loss", "acc"] if task != "regression" else ["loss", "r2", "rmse"]
     return [f"{split}_{m}" for split in splits for m in names]
-
-
-def build(c: Config, n_in: int) -> tuple[nn.Sequential, Any]:
-    return build_model(n_in, c.hidden, c.n_outputs, activation=c.activation, init=c.init,
-                       batchnorm=c.batchnorm, dropout=c.dropout, seed=c.seed)
 
 
 @contextlib.contextmanager
@@ -155,7 +147,7 @@ class Stack:
 
     def __init__(self, configs: list[Config], data: Data):
         c, self.configs, self.task, K = configs[0], configs, data.task, len(configs)
-        flats = [build(m, data.n_features)[1] for m in configs]
+        flats = [model_for(m, data.n_features)[1] for m in configs]
         self.theta = torch.stack([f.theta for f in flats])  # (K, P)
         self.layers = _layer_views(self.theta, flats[0])
         self.act, self.loss = ACTIVATIONS[c.activation], resolve_loss(c.loss, self.task)
@@ -186,7 +178,8 @@ class Stack:
         self.wd = [m.weight_decay for m in cs] if any(m.weight_decay for m in cs) else None
         self.decay = col(self.wd) * mask if self.wd and not self.decoupled else None
 
-    def fit(self, progress: _Progress) -> Stack:
+    def fit(self, progress: Callable[[int], bool]) -> Stack:
+        """Train every model; `progress(k)` after each epoch of k models, False stops."""
         # Flush denormals: Adam's averages of a dead unit's zero gradients decay into them, where
         # each CPU op runs 10-50x slower; they shift no weight by more than ~1e-30.
         # (A per-thread CPU flag, off again afterwards: torch has no getter.)
@@ -202,7 +195,7 @@ class Stack:
                               for row in torch.stack(list(train.values()), 1).tolist()]
         return self
 
-    def _fit(self, progress: _Progress) -> None:
+    def _fit(self, progress: Callable[[int], bool]) -> None:
         for _ in range(self.configs[0].epochs):
             self._train_epoch()
             self._record(self._metrics("test"))

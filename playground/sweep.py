@@ -45,7 +45,8 @@ from torch import Tensor, nn
 from .config import FIELDS, MAX_STEPS, MAX_WORK, Config, ConfigError, cost
 from .datasets import DATASETS, Data
 from .device import choose_device
-from .stacked import Stack, build, metric_keys
+from .nn.model import model_for
+from .stacked import Stack, metric_keys
 from .train import load_data, score, train
 
 _CONFIG_KNOBS = ("lr", "batch_size", "activation", "optimizer", "init", "momentum",
@@ -163,7 +164,7 @@ class SweepResult:
             raise ValueError(f"model {i}'s weights were dropped (drop_weights)")
         if i in self.models:
             return self.models[i].eval()
-        net, flat = build(c, c.n_inputs)
+        net, flat = model_for(c, c.n_inputs)
         flat.theta.copy_(theta)
         return net.eval()
 

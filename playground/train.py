@@ -24,7 +24,7 @@ from .config import FIELDS, Config
 from .datasets import DATASETS, Data, make_data
 from .device import choose_device, cpu_threads_for
 from .nn.losses import loss_grad, predictions, resolve_loss
-from .nn.model import build_model
+from .nn.model import model_for
 from .nn.optim import lr_factor, make_optimizer
 from .nn.passes import Network
 from .scratch.adapter import NumpyEngine
@@ -90,10 +90,7 @@ class Run:
         self.data = data if data is not None else load_data(config)
         self.task = self.data.task
         self.device = choose_device(config)
-        self.model, self.params = build_model(
-            self.data.n_features, config.hidden, config.n_outputs, activation=config.activation,
-            init=config.init, batchnorm=config.batchnorm, dropout=config.dropout,
-            seed=config.seed, device=self.device)
+        self.model, self.params = model_for(config, self.data.n_features, device=self.device)
         # Batch order comes from a CPU generator, so every device sees the same batches;
         # dropout masks are drawn where the activations live.
         self._generator = torch.Generator().manual_seed(config.seed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -142,6 +143,29 @@ def build_model(n_in: int, hidden: tuple[int, ...], n_out: int, *, activation: s
         flat = _flatten(model, device, dtype)
         flat.theta.copy_(theta)
     return model, flat
+
+
+class Shape(Protocol):
+    """What the network is made of: a Config has these fields (duck-typed, so this module
+    needs no Config)."""
+
+    hidden: tuple[int, ...]
+    activation: str
+    init: str
+    batchnorm: bool
+    dropout: float
+    seed: int
+
+    @property
+    def n_outputs(self) -> int: ...
+
+
+def model_for(c: Shape, n_in: int, *, device: torch.device | str = "cpu",
+              dtype: torch.dtype = torch.float32) -> tuple[nn.Sequential, FlatParams]:
+    """`build_model` with a config's network fields, for `n_in` inputs."""
+    return build_model(n_in, c.hidden, c.n_outputs, activation=c.activation, init=c.init,
+                       batchnorm=c.batchnorm, dropout=c.dropout, seed=c.seed, device=device,
+                       dtype=dtype)
 
 
 def _flatten(model: nn.Sequential, device: torch.device, dtype: torch.dtype) -> FlatParams:
