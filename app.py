@@ -63,8 +63,6 @@ with buttons[5].popover("Share this set-up", use_container_width=True):
     st.code(session.share_link(cfg), language=None, wrap_lines=True)
 
 note = st.empty()
-if not state.training and run.status == "running":
-    run.status = "stopped"  # a Stop click interrupted the loop
 if state.step_request:
     state.step_request = False
     run.fit(1)

@@ -429,8 +429,8 @@ class Interrupted(Exception):
 def test_stop_mid_run_keeps_history_and_train_resumes():
     at = open_page(epochs="50")
     # The page at the moment Stop lands: on_train set the target, the loop trained 7 of 50
-    # epochs when the rerun interrupted it (Run.fit never returned: status still "running"),
-    # and the Stop callback cleared `training`.
+    # epochs when the rerun interrupted it (an exception out of Run.fit's callback: the run says
+    # "stopped" itself), and the Stop callback cleared `training`.
     run: Run = at.session_state["run"]
     at.session_state["target"] = 50
 
@@ -440,7 +440,7 @@ def test_stop_mid_run_keeps_history_and_train_resumes():
 
     with pytest.raises(Interrupted):
         run.fit(50, interrupt)
-    assert run.status == "running"
+    assert run.status == "stopped"
     at.session_state["training"] = False
     at.run()
     assert_ok(at)
