@@ -4,9 +4,10 @@ Where each idea lives:
 - the set-up: `config.py` (every knob, validated once), `datasets.py` and `userdata.py` (the data);
 - TensorFlow Playground: `tfplayground.py` (its random stream, data and initial weights, exactly),
   `tflink.py` (its links, read into a Config and written back);
-- the torch maths: `nn/` (model and activations, losses, optimizers, the hand-written passes);
-- training: `train.py` (the loop and `Run`), `device.py`, `snapshots.py`, `stacked.py` (K at once);
-- the NumPy lesson: `scratch/` (`mlp.py` imports only NumPy; `adapter.py` binds it into `train`);
+- the torch maths, for one model or K stacked: `nn/` (one registry record per name; the passes);
+- training: `train.py` (the loop, `Run`), `batches.py`, `device.py`, `snapshots.py`, `stacked.py`;
+  `schedule.py` (live jobs: play until pause, paces, steps; the workers that share the cores);
+- the NumPy lesson: `scratch/` (`mlp.py` imports only NumPy; `adapter.py`, `gradcheck.py`);
 - looking and comparing: `insight.py`, `compare.py`, `sweep.py`, `lessons.py`, `export.py`, `cli.py`;
 - pictures: `draw/` (colours, images, charts, the network diagram, the equations); `ui/`: the page.
 

@@ -19,6 +19,7 @@ from typing import TextIO
 
 from .config import FIELDS, GROUPS, Config, ConfigError, _describe_allowed, _to_text
 from .datasets import DATASETS
+from .nn.metrics import score
 
 PROG = "python -m playground"
 PROGRESS_INTERVAL_S = 0.1  # redraw the progress bar at most ten times a second
@@ -135,7 +136,7 @@ class Progress:
             return
         self.last_draw = now
         filled = round(self.width * done / max(self.epochs, 1))
-        key = "test_r2" if "test_r2" in run.history else "test_acc"
+        key = score(run.task)[0]
         line = (f"epoch {run.epoch}/{self.first_epoch + self.epochs} "
                 f"[{'#' * filled}{'.' * (self.width - filled)}] "
                 f"loss {run.history['train_loss'][-1]:.4g} {key} {run.history[key][-1]:.4g}")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .config import FIELDS, Config
 from .draw.charts import thin
-from .train import score
+from .nn.metrics import score
 
 # Curves per run in an overlay, and the palette that tells runs apart (colour-blind safe).
 PALETTE = ("#0877bd", "#e4572e", "#2a9d3a", "#8e44ad", "#f59322", "#17becf", "#7f7f7f",

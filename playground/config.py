@@ -2,8 +2,9 @@
 
 The class body below is the table. Each field's metadata (`knob(...)`) carries its group, help
 sentence, allowed values or range; validation, `from_query`/`to_query`, JSON and the app's
-sidebar all read it. Allowed names come from the registries (datasets, activations, losses,
-optimizers), so adding one there adds it everywhere.
+sidebar all read it. Allowed names come from the registries (datasets, activations, inits,
+losses, optimizers, schedules): validation reads the registry itself, so a name registered there
+is valid everywhere, and `field_help` adds each option's own help to the field's.
 """
 
 from __future__ import annotations
@@ -38,11 +39,14 @@ class ConfigError(ValueError):
         super().__init__(f"invalid configuration:\n{lines}")
 
 
-def knob(default: Any, group: str, help: str, *, choices: tuple | None = None,
+def knob(default: Any, group: str, help: str, *, choices: tuple | dict | None = None,
          lo: float | None = None, hi: float | None = None, max_len: int | None = None,
          log: bool = False, label: str | None = None) -> Any:
-    meta = dict(group=group, help=help, choices=choices, lo=lo, hi=hi, max_len=max_len, log=log,
-                label=label)
+    """One field of the table. `choices` may be a registry (name -> record): the field then
+    lists its names as they are now and accepts any name registered later."""
+    registry = choices if isinstance(choices, dict) else None
+    meta = dict(group=group, help=help, choices=None if choices is None else tuple(choices),
+                registry=registry, lo=lo, hi=hi, max_len=max_len, log=log, label=label)
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -50,7 +54,7 @@ def knob(default: Any, group: str, help: str, *, choices: tuple | None = None,
 class Config:
     # Data
     dataset: str = knob("circle", "Data", "The points to learn from: 2-D toy sets, 1-D curves, "
-                        "or higher-dimensional data.", choices=tuple(DATASETS))
+                        "or higher-dimensional data.", choices=DATASETS)
     n_samples: int = knob(500, "Data", "How many points to generate (train and test together).",
                           lo=10, hi=200_000, label="samples")
     noise: float = knob(0.0, "Data", "How much the data is blurred: more noise means overlapping "
@@ -74,18 +78,18 @@ class Config:
                                    "empty for no hidden layer (a linear model).", lo=1, hi=512,
                                    max_len=8, label="hidden layers")
     activation: str = knob("tanh", "Network", "The non-linearity applied by every hidden neuron.",
-                           choices=tuple(ACTIVATIONS))
+                           choices=ACTIVATIONS)
     init: str = knob("default", "Network", "How the initial weights are drawn.",
-                     choices=tuple(INITS), label="initialization")
+                     choices=INITS, label="initialization")
     batchnorm: bool = knob(False, "Network", "Normalise each hidden layer's inputs over the batch "
                            "(BatchNorm1d) before the activation.", label="batch norm")
     dropout: float = knob(0.0, "Network", "Chance of switching off each hidden neuron on each "
                           "training step, to fight overfitting.", lo=0.0, hi=0.9)
     # Training
     loss: str = knob("auto", "Training", "What training minimises: how wrong the outputs are.",
-                     choices=tuple(LOSSES))
+                     choices=LOSSES)
     optimizer: str = knob("sgd", "Training", "The rule that turns gradients into weight updates.",
-                          choices=tuple(OPTIMIZERS))
+                          choices=OPTIMIZERS)
     lr: float = knob(0.03, "Training", "Learning rate: how big a step each update takes.",
                      lo=1e-5, hi=10.0, log=True, label="learning rate")
     momentum: float = knob(0.9, "Training", "How much of the previous step the momentum and "
@@ -95,7 +99,7 @@ class Config:
     l1: float = knob(0.0, "Training", "L1 penalty: pushes weights to exactly zero, keeping few.",
                      lo=0.0, hi=1.0, label="L1")
     schedule: str = knob("none", "Training", "How the learning rate changes over the epochs.",
-                         choices=tuple(SCHEDULES), label="LR schedule")
+                         choices=SCHEDULES, label="LR schedule")
     step_size: int = knob(50, "Training", "Epochs between learning-rate drops (step schedule).",
                           lo=1, hi=10_000)
     gamma: float = knob(0.5, "Training", "Factor applied at each drop (step schedule).", lo=0.01,
@@ -105,7 +109,7 @@ class Config:
     batch_size: int = knob(10, "Training", "Points per update: 1 is pure SGD; the training-set "
                            "size or more is full-batch gradient descent.", lo=1, hi=200_000,
                            label="batch size")
-    epochs: int = knob(200, "Training", "Passes over the training set when you press Train.",
+    epochs: int = knob(200, "Training", "Passes over the training set in one round of training.",
                        lo=1, hi=10_000)
     patience: int = knob(0, "Training", "Early stopping: stop once the test loss has not improved "
                          "for this many epochs and put back the best epoch's weights; 0 is off.",
@@ -257,6 +261,22 @@ class Config:
 FIELDS: dict[str, dataclasses.Field] = {f.name: f for f in fields(Config)}
 
 
+def field_help(name: str, values: dict[str, Any] | None = None) -> str:
+    """A field's help with what depends on the set-up `values` (field -> value): for a choice
+    of registry entries, each option's own help (a Markdown list; losses: those that fit the
+    dataset's task); for noise, what it does to the chosen dataset."""
+    meta, values = FIELDS[name].metadata, values or {}
+    spec = DATASETS.get(values.get("dataset", ""))
+    if name == "noise" and spec is not None:
+        return f"{meta['help']} {spec.title}: noise {spec.noise_help}."
+    if name == "dataset" or meta["registry"] is None:
+        return meta["help"]  # a dataset's help is shown beside the data itself
+    options = [n for n, entry in meta["registry"].items()
+               if name != "loss" or spec is None or spec.task in entry.tasks]
+    return meta["help"] + "\n\n" + "\n".join(f"- **{n}**: {meta['registry'][n].help}"
+                                               for n in options)
+
+
 def _describe_allowed(f: dataclasses.Field) -> str:
     m = f.metadata
     if f.type == "str" and not m["choices"]:
@@ -283,8 +303,8 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
             raise bad
         return value
     if f.type == "str":
-        # Datasets: the live registry, which uploaded files join at run time.
-        allowed = DATASETS if f.name == "dataset" else m["choices"]
+        # The live registry where there is one (uploaded files join the datasets at run time).
+        allowed = m["registry"] if m["registry"] is not None else m["choices"]
         if not isinstance(value, str) or value not in allowed:
             raise bad
         return value

@@ -20,11 +20,15 @@ from string import Template
 from types import ModuleType
 from urllib.parse import quote
 
+import torch.optim
+
 from . import datasets, tfplayground
 from .config import Config
 from .device import AUTO_CUDA_FLOPS, flops_per_step
 from .nn import model, optim
-from .nn.losses import auto_loss
+from .nn.activations import ACTIVATIONS
+from .nn.losses import HEADS, resolve_loss
+from .nn.metrics import METRICS, TASK_METRICS
 
 _KNOWN = {f.name for f in fields(Config)} | {"engine"}  # the fields this exporter writes out
 _STDLIB = frozenset(sys.stdlib_module_names)
@@ -143,7 +147,7 @@ def _settings(c: Config) -> str:
     rows += [("FEATURES", list(c.features), "the network's inputs")] if spec.dim == 2 else []
     rows += [("HIDDEN", list(c.hidden), "neurons per hidden layer"), ("LR", c.lr, "learning rate")]
     rows += [(name.upper(), getattr(c, name), "") for name, used in (
-        ("momentum", c.optimizer in ("momentum", "nesterov")), ("dropout", c.dropout > 0),
+        ("momentum", "momentum" in optim.OPTIMIZERS[c.optimizer].knobs), ("dropout", c.dropout > 0),
         ("weight_decay", c.weight_decay > 0), ("l1", c.l1 > 0), ("clip", c.clip > 0),
         ("step_size", c.schedule != "none"), ("gamma", c.schedule != "none")) if used]
     rows += [("BATCH_SIZE", c.batch_size, ""), ("EPOCHS", c.epochs, "")]
@@ -314,7 +318,7 @@ def _draw(c: Config, imports: set[str]) -> dict[str, str]:
 
 
 def _network(c: Config, imports: set[str]) -> dict[str, str]:
-    act = model.ACTIVATIONS[c.activation]
+    act = ACTIVATIONS[c.activation]
     if getattr(model.nn, act.module.__name__, None) is not act.module:
         raise ValueError(f"cannot export activation {c.activation!r}: not a torch.nn module")
     layer = [f"nn.Linear(width, h{', bias=False' if c.batchnorm else ''})"]
@@ -329,38 +333,18 @@ def _network(c: Config, imports: set[str]) -> dict[str, str]:
     if flops_per_step(c) < AUTO_CUDA_FLOPS:
         notes.append('if DEVICE == "cpu":\n    torch.set_num_threads(1)  # tiny tensors: one '
                      "thread is faster, and rounds alike\n")
-    init = model.INITS[c.init][1]
-    head = {"binary": "one logit", "multiclass": "one logit per class",
-            "regression": "the predicted value"}
+    init = model.INITS[c.init].fill
     return dict(model_notes="".join(notes), layer=", ".join(layer), n_out=str(c.n_outputs),
-                head=head[c.task], init_name=c.init, init=init.__name__, gain=act.gain,
+                head=HEADS[c.task][1], init_name=c.init, init=init.__name__, gain=act.gain,
                 init_source=_embed(model, [init.__name__], imports))
 
 
 def loss_expression(loss: str, task: str) -> tuple[str, str]:
     """(comment, expression of `out` and `y`) computing the library's mean loss."""
-    name = auto_loss(task) if loss == "auto" else loss
-    on_probabilities = {"binary": "torch.sigmoid(out), y", "regression": "out, y", "multiclass":
-                        "torch.softmax(out, dim=1), F.one_hot(y, out.shape[1]).to(out.dtype)"}
-    on = "" if task == "regression" else ", on the probabilities against one-hot labels"
-    notes = {"mse": "mean squared error", "l1": "mean absolute error",
-             "huber": "Huber: squared for errors below 1, absolute above"}
-    table = {
-        ("cross_entropy", "binary"): ("binary cross-entropy of the logit (sigmoid inside, stable)",
-                                      "F.binary_cross_entropy_with_logits(out, y)"),
-        ("cross_entropy", "multiclass"): ("softmax, then minus the log-probability of the true "
-                                          "class", "F.cross_entropy(out, y)"),
-        ("bce", "binary"): ("a sigmoid output, then binary cross-entropy on the probability",
-                            "F.binary_cross_entropy(torch.sigmoid(out), y)"),
-        ("hinge", "binary"): ("the SVM margin loss, labels 0/1 as -1/+1",
-                              "torch.relu(1 - (y * 2 - 1) * out).mean()"),
-        ("hinge", "multiclass"): ("the multi-class SVM margin loss", "F.multi_margin_loss(out, y)"),
-        **{(key, task): (notes[key] + on, f"F.{key}_loss({on_probabilities[task]})")
-           for key in notes},
-    }
-    if (name, task) not in table:
+    entry = resolve_loss(loss, task)
+    if task not in entry.export:
         raise ValueError(f"cannot export loss {loss!r} for a {task} task")
-    return table[(name, task)]
+    return entry.export[task]
 
 
 def _loss(c: Config) -> dict[str, str]:
@@ -368,16 +352,11 @@ def _loss(c: Config) -> dict[str, str]:
     return dict(loss_note=note, loss=expression)
 
 
-_TORCH_OPTIM = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adam": "Adam", "adamw": "AdamW",
-                "rmsprop": "RMSprop", "adagrad": "Adagrad"}
-
-
 def _optimizer(c: Config, imports: set[str]) -> dict[str, str]:
-    if c.optimizer not in _TORCH_OPTIM:
+    spec = optim.OPTIMIZERS[c.optimizer]
+    kind, args = spec.torch, spec.torch_args
+    if not isinstance(getattr(torch.optim, kind or "-", None), type):
         raise ValueError(f"cannot export optimizer {c.optimizer!r}: no torch.optim equivalent known")
-    kind = _TORCH_OPTIM[c.optimizer]
-    args = {"momentum": ", momentum=MOMENTUM", "nesterov": ", momentum=MOMENTUM, nesterov=True"}
-    args = args.get(c.optimizer, "")
     lines = ["weights = [m.weight for m in model if isinstance(m, nn.Linear)]  # no biases"
              ] if c.weight_decay or c.l1 else []
     if c.weight_decay:
@@ -392,19 +371,11 @@ def _optimizer(c: Config, imports: set[str]) -> dict[str, str]:
         args += ", weight_decay=0.0)  # AdamW's own default is 0.01" if c.optimizer == "adamw" else ")"
         lines += [f"optimizer = torch.optim.{kind}(model.parameters(), lr=LR{args}"]
     if c.schedule != "none":
-        fn = optim.SCHEDULES[c.schedule][1].__name__
+        fn = optim.SCHEDULES[c.schedule].factor.__name__
         source = _embed(optim, [fn], imports).replace(f"def {fn}(", "def lr_factor(")
         lines += ["", "", f'# The "{c.schedule}" schedule (copied from playground/nn/optim.py): '
                   "epoch -> multiplier of LR", source]
     return dict(optimizer="\n".join(lines))
-
-
-_METRICS = {
-    "binary": '"acc": ((out[:, 0] > 0).long() == Y[:, 0].long()).float().mean().item()',
-    "multiclass": '"acc": (out.argmax(1) == Y).float().mean().item()',
-    "regression": '"r2": (1 - err / torch.sum((Y - Y.mean()) ** 2).clamp_min(1e-12)).item(),\n'
-                  '        "rmse": torch.sqrt(err / len(Y)).item()',
-}
 
 
 def _training(c: Config) -> dict[str, str]:
@@ -413,10 +384,12 @@ def _training(c: Config) -> dict[str, str]:
 
     notes = [when(c.dropout, "no dropout"), when(c.batchnorm, "batch norm uses its running means")]
     notes = [n for n in notes if n]
+    names = [METRICS[m] for m in TASK_METRICS[c.task]]
+    code = [f'"{m.name}": {m.export[c.task]}' for m in names]
     return dict(
-        what_metrics=", R² and RMSE" if c.task == "regression" else " and accuracy",
-        err=when(c.task == "regression", "    err = torch.sum((out - Y) ** 2)\n"),
-        metrics=_METRICS[c.task], eval_note=when(notes, f"  # {'; '.join(notes)}"),
+        what_metrics=", ".join(["", *(m.label for m in names[:-1])]) + f" and {names[-1].label}",
+        err=when(any("err" in line for line in code), "    err = torch.sum((out - Y) ** 2)\n"),
+        metrics=",\n        ".join(code), eval_note=when(notes, f"  # {'; '.join(notes)}"),
         schedule=when(c.schedule != "none",
                       "    for group in optimizer.param_groups:  # the learning rate of this epoch\n"
                       '        group["lr"] = LR * lr_factor(epoch - 1, EPOCHS, STEP_SIZE, GAMMA)\n'),

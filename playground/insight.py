@@ -14,50 +14,29 @@ import math
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
-from torch import Tensor, nn
+from torch import Tensor
 
 from .config import Config
 from .datasets import Data, grid
 from .device import cpu_threads_for
 from .draw import raster
+from .nn.activations import ACTIVATIONS
 from .snapshots import decode, value_range
 from .train import Run
 
-# Units whose activation family has a hard zero floor (or a near-zero negative side): "dead"
-# means the unit's output is never > 0 on any training point. For plain ReLU such a unit also
-# gets no gradient at all and cannot recover; the others still pass a small one.
-RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu", "gelu", "silu"})
-# Saturation: a unit is saturated when its output sits on a flat part of its curve (slope below
-# about 1/50 of its peak) on more than SATURATED_SHARE of the training points.
-SATURATION = {"tanh": lambda a: np.abs(a) > 0.99,
-              "sigmoid": lambda a: (a < 0.01) | (a > 0.99)}
+# A unit is saturated when its output sits on a flat part of its curve (the activation's `flat`)
+# on more than SATURATED_SHARE of the training points.
 SATURATED_SHARE = 0.9
 HIST_BINS = 30
 
 
 # ---- activations ----------------------------------------------------------------------------
-def _hidden_positions(model: nn.Sequential) -> list[int]:
-    """Indices in the nn.Sequential of each hidden layer's activation module."""
-    skip = (nn.Linear, nn.BatchNorm1d, nn.Dropout)
-    return [i for i, m in enumerate(model) if not isinstance(m, skip)]
-
-
 @torch.inference_mode()
-def _hidden_outputs(run: Run, inputs: Tensor, upto: int | None = None) -> list[Tensor]:
+def _hidden_outputs(run: Run, inputs: Tensor) -> list[Tensor]:
     """Each hidden layer's outputs (n, width) on model inputs (n, features), eval mode."""
-    positions = _hidden_positions(run.model)
-    if upto is not None:
-        positions = positions[:upto + 1]
-    outs, x = [], inputs
-    run.model.eval()
-    try:
-        for i, module in enumerate(run.model[:positions[-1] + 1] if positions else []):
-            x = module(x)
-            if i in positions:
-                outs.append(x)
-    finally:
-        run.model.train()
-    return outs
+    hidden: list[Tensor] = []
+    run.network().infer(inputs, hidden)
+    return hidden
 
 
 def _inputs(run: Run, X: np.ndarray | None) -> Tensor:
@@ -74,18 +53,19 @@ def activations(run: Run, X: np.ndarray | None = None) -> list[np.ndarray]:
 def activation_stats(run: Run, X: np.ndarray | None = None, bins: int = HIST_BINS) -> list[dict]:
     """Per hidden layer: {"layer", "width", "dead", "saturated", "histogram": (counts, edges)}.
 
-    dead: share of units whose output is never > 0 on any point (ReLU family; None otherwise).
-    saturated: share of units on a flat part of tanh (|a| > 0.99) or sigmoid (a < 0.01 or
-    a > 0.99) on more than 90% of the points (None for other activations).
+    dead: share of units whose output is never > 0 on any point (activations that can die,
+    the ReLU family; None otherwise).
+    saturated: share of units on a flat part of their curve (tanh: |a| > 0.99; sigmoid: a < 0.01
+    or a > 0.99) on more than 90% of the points (None for activations without one).
     histogram: np.histogram of all the layer's values (every unit, every point), `bins` bins.
     """
-    act = run.config.activation
+    act = ACTIVATIONS[run.config.activation]
     stats = []
     for layer, a in enumerate(activations(run, X)):  # a: (n, width)
-        dead = float(np.mean(~(a > 0).any(axis=0))) if act in RELU_FAMILY else None
+        dead = float(np.mean(~(a > 0).any(axis=0))) if act.can_die else None
         saturated = None
-        if act in SATURATION:
-            saturated = float(np.mean(SATURATION[act](a).mean(axis=0) > SATURATED_SHARE))
+        if act.flat is not None:
+            saturated = float(np.mean(act.flat(a).mean(axis=0) > SATURATED_SHARE))
         stats.append({"layer": layer, "width": a.shape[1], "dead": dead, "saturated": saturated,
                       "histogram": np.histogram(a, bins=bins)})
     return stats
@@ -188,33 +168,23 @@ def lr_finder(config: Config, steps: int = 200, lr_min: float = 1e-5, lr_max: fl
     lrs: list[float] = []
     raw: list[float] = []
     with cpu_threads_for(config, run.device):
-        for x, y in _batches(run, steps):
-            lr = lr_min * factor ** len(lrs)
-            with torch.inference_mode():
-                loss = float(run._loss.value(run._forward_eval(x), y, run.task))
-            lrs.append(lr)
-            raw.append(loss)
-            smooth = _smooth(raw, beta)
-            if not math.isfinite(loss) or smooth[-1] > 4 * min(smooth):
-                break
-            run._step(x, y, lr)
+        while len(lrs) < steps and _go_on(raw, beta):
+            for x, y in run.batches():
+                lrs.append(lr_min * factor ** len(lrs))
+                raw.append(run.loss(x, y))
+                if len(lrs) == steps or not _go_on(raw, beta):
+                    break
+                run.step(x, y, lrs[-1])
     smooth = _smooth(raw, beta)
     return {"lrs": lrs, "losses": smooth, "raw": raw, **_suggest(lrs, smooth)}
 
 
-def _batches(run: Run, steps: int):
-    """The Run's own batch order (seeded permutations, contiguous slices), `steps` batches."""
-    n = len(run._X_train)
-    size = min(run.config.batch_size, n)
-    done = 0
-    while done < steps:
-        perm = torch.randperm(n, generator=run._generator).to(run.device)
-        X, Y = run._X_train[perm], run._Y_train[perm]
-        for start in range(0, n, size):
-            if done == steps or (run.config.batchnorm and n - start == 1):
-                break
-            yield X[start:start + size], Y[start:start + size]
-            done += 1
+def _go_on(raw: list[float], beta: float) -> bool:
+    """Until the loss is not finite or its smoothed value passes 4x the best so far."""
+    if not raw:
+        return True
+    smooth = _smooth(raw, beta)
+    return math.isfinite(raw[-1]) and smooth[-1] <= 4 * min(smooth)
 
 
 def _smooth(values: list[float], beta: float) -> list[float]:

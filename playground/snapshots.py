@@ -16,21 +16,36 @@ are drawn at once instead (they have few epochs to spare anyway: the memory boun
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import torch
 
+from .config import Config
 from .datasets import Data, grid
+from .nn.losses import predictions
+from .nn.passes import Network
 
-if TYPE_CHECKING:
-    from .train import Run
+
+class Run(Protocol):
+    """What snapshots read of a `train.Run` (a protocol, so this module needs no train.py)."""
+
+    config: Config
+    data: Data
+    task: str
+    epoch: int
+    device: torch.device
+
+    def state_tensors(self) -> list[torch.Tensor]: ...
+
+    def network(self, state: State | None = None) -> Network: ...
 
 MAX_SNAPSHOTS = 60
 RESOLUTION = 64  # per axis on 2-D data; 1-D data gets RESOLUTION_1D points
 RESOLUTION_1D = 200
 CHUNK = 1024  # grid rows per forward pass
 LAZY_BYTES = 32 * 2**20  # parameter copies kept at most (else grids are drawn when recorded)
+State = tuple[torch.Tensor, ...]  # a copy of Run.state_tensors(): flat parameters, buffers
 
 
 def value_range(data: Data) -> tuple[float, float]:
@@ -50,9 +65,6 @@ def encode(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def decode(grid_u8: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return lo + grid_u8.astype(np.float64) / 255 * (hi - lo)
-
-
-State = tuple[torch.Tensor, ...]  # the flat parameters, then the model's buffers
 
 
 class Snapshots:
@@ -76,7 +88,7 @@ class Snapshots:
         self.shape = (r, r) if d.dim == 2 else (r,)
         self.value_range = value_range(d)
         self._inputs = torch.from_numpy(d.transform(points)).to(run.device)  # (r*r, features)
-        state_bytes = sum(t.numel() * t.element_size() for t in _live_state(run))
+        state_bytes = sum(t.numel() * t.element_size() for t in run.state_tensors())
         self.lazy = state_bytes * (max_snapshots + 1) <= LAZY_BYTES
         self.items: list[tuple[int, np.ndarray | State]] = []
 
@@ -84,20 +96,14 @@ class Snapshots:
     def grid(self, run: Run, state: State | None = None) -> np.ndarray:
         """The model's output over the box, as a uint8 grid: with its current weights, or with
         those of a `state` saved by `record`."""
-        forward = run.model if state is None else _with_state(run, state)
-        run.model.eval()
-        try:  # in chunks: small buffers come from the heap, large ones are mapped and unmapped
-            out = torch.cat([forward(self._inputs[i:i + CHUNK])
-                             for i in range(0, len(self._inputs), CHUNK)])  # (points, outputs)
-        finally:
-            run.model.train()
+        # in chunks: small buffers come from the heap, large ones are mapped and unmapped
+        out = run.network(state).evaluate(self._inputs, rows=CHUNK)  # (points, outputs)
+        values = predictions(out, run.task)
         if run.task == "binary":
-            values = torch.sigmoid(out[:, 0])  # P(class 1)
-        elif run.task == "multiclass":
-            values = torch.softmax(out, dim=1)
-        else:
+            values = values[:, 1]  # P(class 1)
+        elif run.task == "regression":
             lo, hi = self.value_range
-            values = (out[:, 0] - lo) / (hi - lo)
+            values = (values - lo) / (hi - lo)
         values = values.nan_to_num(0.5).clamp_(0.0, 1.0).mul_(255).round_().to(torch.uint8)
         return values.cpu().numpy().reshape(self.shape + tuple(values.shape[1:]))
 
@@ -107,7 +113,7 @@ class Snapshots:
             self.items.pop()
         if run.epoch % self.stride and self.items:
             return
-        kept = tuple(t.clone() for t in _live_state(run)) if self.lazy else self.grid(run)
+        kept = tuple(t.clone() for t in run.state_tensors()) if self.lazy else self.grid(run)
         self.items.append((run.epoch, kept))
         while len(self.items) > self.max_snapshots:
             self.stride *= 2
@@ -122,21 +128,3 @@ class Snapshots:
             return list(self.items)
         return [*self.items, (run.epoch, self.grid(run))]
 
-
-def _live_state(run: Run) -> list[torch.Tensor]:
-    """What a snapshot needs to draw the model later: the flat parameters and the buffers
-    (BatchNorm's running statistics, which eval mode uses)."""
-    return [run.params.theta, *run.model.buffers()]
-
-
-def _with_state(run: Run, state: State):
-    """The model as a function of inputs, computed with a saved state's values in place of the
-    live ones (the live model is left as it is)."""
-    theta, *buffers = state
-    tensors, offset = {}, 0
-    for name, (value, _) in run.params.views.items():  # theta's layout, in order
-        tensors[name] = theta[offset:offset + value.numel()].view(value.shape)
-        offset += value.numel()
-    names = [name for name, _ in run.model.named_buffers()]
-    tensors.update(zip(names, buffers, strict=True))
-    return lambda x: torch.func.functional_call(run.model, tensors, (x,))

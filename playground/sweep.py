@@ -4,20 +4,19 @@
                    {"lr": [0.003, 0.01, 0.03, 0.1]}, seeds=4)
     result.summary()  # per learning rate: mean and std of the test accuracy over the 4 seeds
 
-Small networks are overhead-bound (GUIDE §4): a W1 step costs tens of microseconds, nearly all
-of it per call. So the models of a sweep that share their shapes train as one *stack*: the K
-models' flat parameters are the rows of one (K, P) tensor, each Linear layer is a (K, out, in)
-view of it, forward and backward are batched matmuls (`torch.baddbmm`, `torch.bmm`), and one
-stacked optimizer update per step moves all K models. What may differ inside a stack is per
-model (PER_MODEL): seed (initial weights and batch order), init, lr, momentum, weight decay, L1,
-clipping and the schedule, as (K, 1) tensors or per-model Python numbers. Stacks train one after
-another; bench/sweep_speed.py times 16 W1 models at about 2x one run.
+Small networks are overhead-bound: a step of a 2-16-16-1 network costs tens of microseconds,
+nearly all of it per call. So the models of a sweep that share their shapes train as one
+*stack*: the K models' flat parameters are the rows of one (K, P) tensor, each Linear layer is a
+(K, out, in) view of it, forward and backward are batched matmuls, and one update per step moves
+all K models. What may differ inside a stack is per model (PER_MODEL): seed (initial weights and
+batch order), init, lr, momentum, weight decay, L1, clipping and the schedule, as (K, 1) columns
+or per-model Python numbers. Stacks train one after another; bench/sweep_speed.py times 16
+models of that network at about 2x one run.
 
-Each stacked model is the model `train(config)` would produce: initial weights from the
-library's own `build_model(seed=...)`, its own batch order (a `torch.Generator` seeded with its
-seed, one `randperm` per epoch), the same loss gradient, L1 / clipping / weight decay order and
-optimizer rules as `Run._step` and optim.py, the same evaluation, and the same divergence rule
-(a model whose metrics or weights turn non-finite stops, with its last finite weights). Batched
+Each stacked model is the model `train(config)` would produce, because it is trained by the same
+code: the library's maths takes a leading model axis (nn/passes.py, nn/losses.py, nn/metrics.py,
+nn/optim.py's rules and `Update`, batches.py's order), and the divergence rule is the same (a
+model whose metrics or weights turn non-finite stops, with its last finite weights). Batched
 kernels round differently from single ones, so results agree to float32 rounding, not bit for
 bit: the tests hold metrics within 1e-4 and weights within 1e-5 over a few epochs. Over long runs
 at learning rates near divergence, training is chaotic and amplifies those roundings, so such a
@@ -45,8 +44,10 @@ from torch import Tensor, nn
 from .config import FIELDS, MAX_STEPS, MAX_WORK, Config, ConfigError, cost
 from .datasets import DATASETS, Data
 from .device import choose_device
-from .stacked import Stack, build, metric_keys
-from .train import load_data, score, train
+from .nn.metrics import lower_is_better, metric_keys, score
+from .nn.model import model_for
+from .stacked import Stack
+from .train import load_data, train
 
 _CONFIG_KNOBS = ("lr", "batch_size", "activation", "optimizer", "init", "momentum",
                  "weight_decay", "l1", "clip", "schedule", "step_size", "gamma", "epochs", "loss",
@@ -142,8 +143,8 @@ class SweepResult:
         """The grid point with the best mean: highest accuracy or R², lowest loss or RMSE."""
         metric = metric or self.default_metric()
         s = self.summary(metric).dropna(subset=["mean"])
-        lower = metric.endswith(("loss", "rmse"))
-        return s.loc[s["mean"].idxmin() if lower else s["mean"].idxmax()].to_dict()
+        return s.loc[s["mean"].idxmin() if lower_is_better(metric) else s["mean"].idxmax()
+                     ].to_dict()
 
     def drop_weights(self) -> SweepResult:
         """Forget the trained weights (model() no longer works) and the per-epoch histories,
@@ -163,7 +164,7 @@ class SweepResult:
             raise ValueError(f"model {i}'s weights were dropped (drop_weights)")
         if i in self.models:
             return self.models[i].eval()
-        net, flat = build(c, c.n_inputs)
+        net, flat = model_for(c, c.n_inputs)
         flat.theta.copy_(theta)
         return net.eval()
 

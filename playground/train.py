@@ -1,37 +1,39 @@
 """The training loop: `train(config)` returns a `Run` holding the history, the model and its optimizer.
 
-No DataLoader: the data lives as whole tensors on the device and each epoch is one seeded
-permutation followed by contiguous slices. Every epoch ends with one evaluation of the train
-and test sets in eval mode (so BatchNorm uses its running statistics and dropout is off); that
-is the only time results leave the device, together with each Linear layer's gradient and weight
-norms (history series `grad_norm/<i>`, `weight_norm/<i>`, see `_norms_setup`). A loss that becomes NaN or infinite stops the run
-with status "diverged", puts back the last finite weights and says what to try. With
-`config.patience` > 0, a test loss that has not improved for that many epochs stops the run with
-status "early_stopped" and puts back the weights of the best epoch (`run.best_epoch`).
+Each epoch trains on `run.batches()` (one seeded permutation, contiguous slices, see
+batches.py), one `run.step` per batch: the hand-written passes (nn/passes.py) fill the flat
+gradient and `optim.Update` applies penalties and the optimizer's rule. Every epoch ends with one
+evaluation of the train and test sets in eval mode (so BatchNorm uses its running statistics and
+dropout is off); that is the only time results leave the device, together with each Linear
+layer's gradient and weight norms (history series `grad_norm/<i>`, `weight_norm/<i>`, see
+`_norms_setup`). A loss that becomes NaN or infinite stops the run with status "diverged", puts
+back the last finite weights and says what to try. With `config.patience` > 0, a test loss that
+has not improved for that many epochs stops the run with status "early_stopped" and puts back
+the weights of the best epoch (`run.best_epoch`). An exception out of `fit` (a callback's, or an
+interruption) leaves status "stopped" with the weights of the last recorded epoch.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .batches import Batches
 from .config import FIELDS, Config
 from .datasets import DATASETS, Data, make_data
-from .device import choose_device, cpu_threads_for
-from .nn.losses import loss_grad, predictions, resolve_loss
-from .nn.model import build_model
-from .nn.optim import lr_factor, make_optimizer
+from .device import choose_device, cpu_threads_for, dtype_for, flush_denormals
+from .nn import metrics
+from .nn.losses import predictions, resolve_loss, targets
+from .nn.model import LayerNorms, model_for
+from .nn.optim import OPTIMIZERS, Update, epoch_lr, make_optimizer
 from .nn.passes import Network
 from .scratch.adapter import NumpyEngine
 from .snapshots import Snapshots
-
-EVAL_CHUNK = 65_536  # rows per forward pass when evaluating, to bound memory on large data
-NORM_MATRIX_MAX = 4_000_000  # parameters x Linear layers, for the gradient-norm matrix
 
 Callback = Callable[["Run"], bool | None]
 DATA_FIELDS = tuple(n for n, f in FIELDS.items() if f.metadata["group"] == "Data")
@@ -60,13 +62,6 @@ def load_data(config: Config, cache: dict[tuple, Data] | None = None) -> Data:
     return data
 
 
-def score(task: str, split: str = "test") -> tuple[str, str]:
-    """A task's headline quality metric on a split: its history key and its label (accuracy,
-    or R² for regression)."""
-    name, label = ("r2", "R²") if task == "regression" else ("acc", "accuracy")
-    return f"{split}_{name}", f"{split} {label}"
-
-
 def data_key(config: Config) -> tuple:
     """The values of the config's Data fields: equal keys, equal data."""
     return tuple(getattr(config, name) for name in DATA_FIELDS)
@@ -90,22 +85,21 @@ class Run:
         self.data = data if data is not None else load_data(config)
         self.task = self.data.task
         self.device = choose_device(config)
-        self.model, self.params = build_model(
-            self.data.n_features, config.hidden, config.n_outputs, activation=config.activation,
-            init=config.init, batchnorm=config.batchnorm, dropout=config.dropout,
-            seed=config.seed, device=self.device)
-        # Batch order comes from a CPU generator, so every device sees the same batches;
-        # dropout masks are drawn where the activations live.
-        self._generator = torch.Generator().manual_seed(config.seed)
-        dropout_generator = (self._generator if self.device.type == "cpu" else
+        dtype = dtype_for(config)
+        self.model, self.params = model_for(config, self.data.n_features, device=self.device,
+                                            dtype=dtype)
+        d = self.data
+        self._X_train, self._Y_train = self._tensors(d.transform(d.X_train), d.y_train, dtype)
+        self._X_test, self._Y_test = self._tensors(d.transform(d.X_test), d.y_test, dtype)
+        self._X_all = torch.cat([self._X_train, self._X_test])
+        self._order = Batches(self._X_train, self._Y_train, config.seed)
+        # Dropout masks are drawn where the activations live: on the CPU from the batch order's
+        # generator, on a GPU from one of its own.
+        dropout_generator = (self._order.generator if self.device.type == "cpu" else
                              torch.Generator(device=self.device).manual_seed(config.seed))
-        self._net = Network(self.model, self.params, dropout_generator)
+        self._net = Network.of(self.model, self.params, config.activation, dropout_generator)
         self._loss = resolve_loss(config.loss, self.task)
         self._engine_setup(config)
-        d = self.data
-        self._X_train, self._Y_train = self._tensors(d.transform(d.X_train), d.y_train)
-        self._X_test, self._Y_test = self._tensors(d.transform(d.X_test), d.y_test)
-        self._X_all = torch.cat([self._X_train, self._X_test])
         self.epoch, self.steps, self.seconds = 0, 0, 0.0
         self.status, self.message = "ready", ""
         self._norms_setup()
@@ -120,12 +114,51 @@ class Run:
 
     # ---- public API -------------------------------------------------------------------------
     def fit(self, epochs: int | None = None, callback: Callback | None = None) -> Run:
-        """Train `epochs` more epochs (default: the config's), continuing the model and optimizer."""
+        """Train `epochs` more epochs (default: the config's), continuing the model and optimizer.
+
+        If anything raises meanwhile (the callback, or an interruption), the run is left
+        "stopped" at its last recorded epoch (its weights put back if an epoch was cut short)
+        and the exception goes on."""
         epochs = self.config.epochs if epochs is None else int(epochs)
         self.status = "running"
-        with cpu_threads_for(self.config, self.device):
-            self.status = self._fit(epochs, callback)
+        try:
+            with cpu_threads_for(self.config, self.device), flush_denormals():
+                self.status = self._fit(epochs, callback)
+        except BaseException:
+            self._interrupted()
+            raise
         return self
+
+    def batches(self) -> Iterator[tuple[Tensor, Tensor]]:
+        """The next epoch's batches, in the order the loop trains on them: model inputs
+        (B, features) and targets. Each call draws the next epoch's permutation."""
+        return self._order.epoch(self.config.batch_size, skip_single=self.config.batchnorm)
+
+    def step(self, x: Tensor, y: Tensor, lr: float) -> None:
+        """One training step on a batch (as `batches()` yields it) with learning rate `lr`."""
+        self._gradient(x, y)  # fills self.params.grad
+        self._update.step(lr)
+        self.steps += 1
+
+    @torch.inference_mode()
+    def loss(self, x: Tensor, y: Tensor) -> float:
+        """The mean loss of the model as it is (eval mode) on a batch of inputs and targets."""
+        return float(self._loss.value(self._net.evaluate(x), y, self.task))
+
+    def network(self, state: list[Tensor] | tuple[Tensor, ...] | None = None) -> Network:
+        """The model's evaluation pass (`infer`, `evaluate`; batch norm on its running
+        statistics, no dropout): with the live weights, or with a `state_tensors()` copy."""
+        if state is None:
+            return self._net
+        theta, *buffers = state
+        names = [name for name, _ in self.model.named_buffers()]
+        return Network(self.model, self.config.activation, self.params.views_of(theta),
+                       buffers=dict(zip(names, buffers, strict=True)))
+
+    def state_tensors(self) -> list[Tensor]:
+        """The live tensors that are the model: the flat parameters, then its buffers (batch
+        norm's running statistics). Clone them to keep a copy."""
+        return [self.params.theta, *self.model.buffers()]
 
     def _fit(self, epochs: int, callback: Callback | None) -> str:
         for _ in range(epochs):
@@ -134,10 +167,10 @@ class Run:
             if self.device.type == "cuda":
                 torch.cuda.synchronize(self.device)
             self.seconds += time.perf_counter() - start
-            metrics = self._evaluate()
-            if not all(math.isfinite(v) for v in metrics.values()):
-                return self._diverged(metrics, lr)
-            self._record(metrics, lr)
+            values = self._evaluate()
+            if not all(math.isfinite(v) for v in values.values()):
+                return self._diverged(values, lr)
+            self._record(values, lr)
             if self._patience_ran_out():
                 return self._early_stopped()
             if callback is not None and callback(self) is False:
@@ -152,7 +185,8 @@ class Run:
         if X.ndim != 2 or X.shape[1] != self.data.dim:
             raise ValueError(f"expected inputs of shape (n, {self.data.dim}), got {X.shape}")
         inputs = torch.from_numpy(self.data.transform(X)).to(self.device)
-        return predictions(self._forward_eval(inputs), self.task).cpu().numpy()
+        with torch.inference_mode():
+            return predictions(self._net.evaluate(inputs), self.task).cpu().numpy()
 
     def evaluate(self) -> dict[str, float]:
         """The numbers of the weights the model holds now (losses, accuracy or R², norms),
@@ -173,18 +207,23 @@ class Run:
         self.config = config
         if optimizer_changed or config.engine == "numpy":
             self._engine_setup(config)
+        else:
+            self._update.configure([config])
 
     def _engine_setup(self, config: Config) -> None:
-        """Bind the gradient computation and the optimizer of the chosen engine."""
+        """Bind the gradient computation and the optimizer's rule of the chosen engine."""
+        p = self.params
         if config.engine == "numpy":
-            engine = NumpyEngine(self.model, self.params, config.activation,
-                                 config.resolved_loss, self.task, config.optimizer,
-                                 config.momentum)
-            self._gradient, self._optimizer = engine.gradient, engine.optimizer
+            engine = NumpyEngine(self.model, p, config.activation, config.resolved_loss,
+                                 self.task, config.optimizer, config.momentum)
+            self._gradient, rule = engine.gradient, engine.optimizer
         else:
             self._gradient = self._torch_gradient
-            self._optimizer = make_optimizer(config.optimizer, self.params.theta,
-                                             config.momentum)
+            rule = make_optimizer(config.optimizer, p.theta, config.momentum)
+        self._update = Update(p.theta, p.grad, p.weight_mask, rule, [config])
+
+    def _torch_gradient(self, x: Tensor, y: Tensor) -> None:
+        self._net.gradient(x, y, self._loss, self.task)
 
     @property
     def record_snapshots(self) -> bool:
@@ -227,66 +266,25 @@ class Run:
 
     # ---- training ---------------------------------------------------------------------------
     def _train_epoch(self) -> float:
-        c = self.config
-        lr = c.lr * lr_factor(c.schedule, self.epoch, c.epochs, c.step_size, c.gamma)
-        n = self._X_train.shape[0]
-        size = min(c.batch_size, n)
-        perm = torch.randperm(n, generator=self._generator).to(self.device, non_blocking=True)
-        X, Y = self._X_train[perm], self._Y_train[perm]  # one gather, then contiguous slices
-        step = self._step
-        for start in range(0, n, size):
-            if c.batchnorm and n - start == 1:
-                break  # BatchNorm cannot normalise a batch of one point: skip the remainder
-            step(X[start:start + size], Y[start:start + size], lr)
-            self.steps += 1
+        lr = epoch_lr(self.config, self.epoch)
+        for x, y in self.batches():
+            self.step(x, y, lr)
         self.epoch += 1
         return lr
 
-    def _torch_gradient(self, x: Tensor, y: Tensor) -> None:
-        out, caches = self._net.forward(x)
-        self._net.backward(loss_grad(self._loss, out, y, self.task), caches)
-
-    def _step(self, x: Tensor, y: Tensor, lr: float) -> None:
-        self._gradient(x, y)  # fills self.params.grad
-        g, theta, c = self.params.grad, self.params.theta, self.config
-        mask = self.params.weight_mask
-        if c.l1:  # d/dw of l1 |w| is l1 sign(w), part of the gradient before clipping
-            g.addcmul_(mask, theta.sign(), value=c.l1)
-        if c.clip:  # rescale the whole gradient to norm <= clip, as clip_grad_norm_ does
-            g.mul_(torch.clamp(c.clip / (g.norm() + 1e-6), max=1.0))
-        if c.weight_decay and self._optimizer.decoupled_decay:
-            theta.addcmul_(mask, theta, value=-lr * c.weight_decay)  # AdamW shrinks the weights
-        elif c.weight_decay:  # coupled L2 as torch.optim adds it: g + wd w, after clipping
-            g.addcmul_(mask, theta, value=c.weight_decay)
-        self._optimizer.step(g, lr)
-
     # ---- evaluation and history -------------------------------------------------------------
-    @torch.inference_mode()
-    def _forward_eval(self, X: Tensor) -> Tensor:
-        self.model.eval()
-        try:
-            return torch.cat([self.model(X[i:i + EVAL_CHUNK]) for i in range(0, len(X), EVAL_CHUNK)])
-        finally:
-            self.model.train()
-
     @torch.inference_mode()
     def _evaluate(self) -> dict[str, float]:
         # One eval-mode pass over train and test together (rows are independent in eval mode).
-        out = self._forward_eval(self._X_all)
+        out = self._net.evaluate(self._X_all)
         n_train = len(self._Y_train)
         values: dict[str, Tensor] = {}
         for split, O, Y in (("train", out[:n_train], self._Y_train),
                             ("test", out[n_train:], self._Y_test)):
-            values[f"{split}_loss"] = self._loss.value(O, Y, self.task)
-            if self.task == "regression":
-                err = torch.sum((O - Y) ** 2)
-                values[f"{split}_r2"] = 1 - err / torch.sum((Y - Y.mean()) ** 2).clamp_min(1e-12)
-                values[f"{split}_rmse"] = torch.sqrt(err / len(Y))
-            else:
-                guess = O.argmax(1) if self.task == "multiclass" else (O[:, 0] > 0).long()
-                truth = Y if self.task == "multiclass" else Y[:, 0].long()
-                values[f"{split}_acc"] = (guess == truth).float().mean()
-        stacked = torch.cat([torch.stack([v.float() for v in values.values()]), self._norms()])
+            values.update({f"{split}_{k}": v
+                           for k, v in metrics.evaluate(O, Y, self._loss, self.task).items()})
+        stacked = torch.cat([torch.stack([v.float() for v in values.values()]),
+                             self._layer_norms.squares()])
         numbers = stacked.tolist()  # the one sync
         k = len(values)
         numbers[k:] = [math.sqrt(v) for v in numbers[k:]]  # squared norms: fewer kernels
@@ -294,79 +292,62 @@ class Run:
 
     # ---- gradient flow ----------------------------------------------------------------------
     def _norms_setup(self) -> None:
-        """Map every Linear weight entry of the flat parameters to its layer, for `_norms`.
-
-        `run.norms` holds, per Linear layer i of the nn.Sequential, `grad_norm/<i>`: the L2 norm
+        """`run.norms` holds, per Linear layer i of the nn.Sequential, `grad_norm/<i>`: the L2 norm
         of the weight gradient of the epoch's last step, as the optimizer received it (after L1,
         clipping and coupled weight decay; epoch 0 has no step yet and records 0.0), and
         `weight_norm/<i>`: the L2 norm of the weights at the end of the epoch. Each series is as
         long as history["epoch"]. A non-finite norm counts as divergence, like a non-finite loss.
         """
         names = [n for n, m in self.model.named_children() if isinstance(m, nn.Linear)]
-        layer_of = torch.full_like(self.params.theta, len(names), dtype=torch.long)
-        offset = 0
-        for name, (value, _) in self.params.views.items():
-            module, attr = name.rsplit(".", 1)
-            if attr == "weight" and module in names:
-                layer_of[offset:offset + value.numel()] = names.index(module)
-            offset += value.numel()
-        # (P, L) 0/1 matrix: one matmul sums each layer's squares (6 us on W1 against 12 us for
-        # index_add_); index_add_ instead where the matrix would be large (over 16 MB).
-        self._layer_of = layer_of  # (P,) layer index, len(names) for biases and BatchNorm
-        n = len(names)
-        self._layer_matrix = None
-        if layer_of.numel() * n <= NORM_MATRIX_MAX:
-            self._layer_matrix = torch.nn.functional.one_hot(layer_of, n + 1)[:, :n].to(
-                self.params.theta.dtype)
+        self._layer_norms = LayerNorms(self.params)
         self._norm_keys = [f"{kind}_norm/{n}" for kind in ("grad", "weight") for n in names]
 
-    def _norms(self) -> Tensor:
-        """(2 L,) the L squared grad norms then the L squared weight norms; no sync."""
-        squares = torch.stack([self.params.grad, self.params.theta]).square_()  # (2, P)
-        if self._layer_matrix is not None:
-            return torch.mm(squares, self._layer_matrix).view(-1).float()
-        n_layers = len(self._norm_keys) // 2
-        sums = squares.new_zeros(2, n_layers + 1).index_add_(1, self._layer_of, squares)
-        return sums[:, :n_layers].flatten().float()
-
     def _history_keys(self) -> list[str]:
-        metric = ["acc"] if self.task != "regression" else ["r2", "rmse"]
         return (["epoch", "train_loss", "test_loss"]
-                + [f"{s}_{m}" for m in metric for s in ("train", "test")]
+                + [f"{s}_{m}" for m in metrics.TASK_METRICS[self.task] for s in ("train", "test")]
                 + ["lr", "steps", "seconds", *self._norm_keys])
 
-    def _record(self, metrics: dict[str, float], lr: float) -> None:
-        row = {**metrics, "epoch": self.epoch, "lr": lr, "steps": self.steps,
+    def _record(self, values: dict[str, float], lr: float) -> None:
+        row = {**values, "epoch": self.epoch, "lr": lr, "steps": self.steps,
                "seconds": self.seconds}
         for key, series in self.history.items():
             series.append(row[key])
         if self._snapshots is not None:
             self._snapshots.record(self)
-        self._checkpoint = [t.clone() for t in self._state_tensors()]
+        self._checkpoint = [t.clone() for t in self.state_tensors()]
         # Strictly lower: a plateau is no improvement.
-        if metrics["test_loss"] < self._best_loss or not self._best_state:
-            self.best_epoch, self._best_loss = self.epoch, metrics["test_loss"]
+        if values["test_loss"] < self._best_loss or not self._best_state:
+            self.best_epoch, self._best_loss = self.epoch, values["test_loss"]
             self._best_state = self._checkpoint  # a fresh clone each epoch: safe to keep
 
-    def _state_tensors(self) -> list[Tensor]:
-        return [self.params.theta, *self.model.buffers()]
-
-    def _diverged(self, metrics: dict[str, float], lr: float) -> str:
-        bad = next(k for k, v in metrics.items() if not math.isfinite(v))
-        for live, saved in zip(self._state_tensors(), self._checkpoint, strict=True):
+    def _put_back(self, state: list[Tensor]) -> None:
+        """Make `state` (a copy of state_tensors()) the model's; the optimizer's running averages
+        belonged to the weights it replaces, so they go too."""
+        for live, saved in zip(self.state_tensors(), state, strict=True):
             live.copy_(saved)
-        self._optimizer.reset()  # its running averages hold the overflow too
+        self._update.rule.reset()
+
+    def _interrupted(self) -> None:
+        self.status = "stopped"
+        recorded = self.history["epoch"][-1]
+        if (self.epoch, self.steps) != (recorded, self.history["steps"][-1]):  # cut mid-epoch
+            self._put_back(self._checkpoint)
+            self.epoch, self.steps = recorded, self.history["steps"][-1]
+
+    def _diverged(self, values: dict[str, float], lr: float) -> str:
+        bad = next(k for k, v in values.items() if not math.isfinite(v))
+        self._put_back(self._checkpoint)  # the optimizer's averages hold the overflow too
         good = self.history["epoch"][-1]
         self.epoch = good
         c = self.config
         tips = [f"a learning rate 10x smaller ({lr / 10:g})"]
         if not c.clip:
             tips.append("gradient clipping (e.g. 1)")
-        if c.optimizer in ("sgd", "momentum", "nesterov"):
+        if not OPTIMIZERS[c.optimizer].adaptive:
             tips.append("the adam optimizer")
         self.message = (
             f"Training diverged in epoch {good + 1}: the {bad.replace('_', ' ')} became "
-            f"{metrics[bad]}. Each update overshot the minimum and the weights grew without bound. "
+            f"{values[bad]}. Each update overshot the minimum and the weights grew without bound. "
             f"The weights from epoch {good}, the last finite ones, were put back. "
             f"Try {', '.join(tips[:-1]) + ' or ' + tips[-1] if len(tips) > 1 else tips[0]}.")
         return "diverged"
@@ -377,14 +358,13 @@ class Run:
 
     def _early_stopped(self) -> str:
         """Put back the best epoch's weights; the history keeps every epoch that was trained."""
-        for live, saved in zip(self._state_tensors(), self._best_state, strict=True):
-            live.copy_(saved)
+        self._put_back(self._best_state)
         self._checkpoint = self._best_state  # the last finite weights are now the best ones
-        self._optimizer.reset()  # its running averages belong to the weights just discarded
         self._wait_from = self.epoch  # going on gives a fresh window of `patience` epochs
         best, h = self.best_epoch, self.history
-        quality = (f"test accuracy {h['test_acc'][best]:.1%}" if "test_acc" in h
-                   else f"test R² {h['test_r2'][best]:.3f}")
+        key, label = metrics.score(self.task)
+        m = metrics.headline(self.task)
+        quality = f"{label} {h[key][best]:{'.1%' if m.percent else '.3f'}}"
         self.message = (
             f"Early stopping after epoch {self.epoch}: the test loss has not improved for "
             f"{self.epoch - best} epochs (patience {self.config.patience}). The weights from "
@@ -392,8 +372,6 @@ class Run:
             "back. The curves still show every epoch trained.")
         return "early_stopped"
 
-    def _tensors(self, X: np.ndarray, y: np.ndarray) -> tuple[Tensor, Tensor]:
-        Xt = torch.as_tensor(X, dtype=torch.float32, device=self.device)
-        if self.task == "multiclass":
-            return Xt, torch.as_tensor(y, dtype=torch.long, device=self.device)
-        return Xt, torch.as_tensor(y, dtype=torch.float32, device=self.device).reshape(-1, 1)
+    def _tensors(self, X: np.ndarray, y: np.ndarray, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+        return (torch.as_tensor(X, dtype=dtype, device=self.device),
+                targets(y, self.task, dtype, self.device))

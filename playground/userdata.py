@@ -141,8 +141,9 @@ def _legacy_text(raw: bytes) -> str:
 def _separator(text: str) -> str:
     start = text.lstrip()
     if start[:1] in "{[" and _is_json(text):
-        raise DataFileError("This is a JSON file, not a CSV file. (Saved set-ups go in 'Load a "
-                            "set-up'.) Upload a table of comma-separated values.")
+        raise DataFileError("This is a JSON file, not a CSV file (a saved set-up is JSON too, "
+                            "but it holds settings, not data). Upload a table of "
+                            "comma-separated values.")
     if start[:1] == "<":
         raise DataFileError("This looks like HTML or XML, not a CSV file. Upload a table of "
                             "comma-separated values.")

@@ -149,6 +149,8 @@ def test_diverged_run_prints_the_message_and_exits_1(capsys):
 
 
 class FakeRun:
+    task = "binary"
+
     def __init__(self, epoch: int):
         self.epoch = epoch
         self.history = {"train_loss": [0.5], "test_acc": [0.75]}

@@ -1,10 +1,11 @@
-"""The hand-written forward/backward (nn/passes.py) against autograd on the same nn.Sequential."""
+"""The hand-written passes (nn/passes.py) against autograd on the same nn.Sequential, for one
+model and for a stack of K."""
 
 import pytest
 import torch
 from torch import nn
 
-from playground.nn.losses import LOSSES, loss_grad
+from playground.nn.losses import LOSSES, loss_grad, resolve_loss
 from playground.nn.model import ACTIVATIONS, build_model, count_parameters
 from playground.nn.passes import DropoutOp, Network
 
@@ -13,7 +14,7 @@ def _net(activation="relu", hidden=(5, 4), n_in=3, n_out=1, batchnorm=False, dro
          init="default", seed=0):
     model, flat = build_model(n_in, hidden, n_out, activation=activation, init=init,
                               batchnorm=batchnorm, dropout=dropout, seed=seed)
-    return model, flat, Network(model, flat, torch.Generator().manual_seed(seed))
+    return model, flat, Network.of(model, flat, activation, torch.Generator().manual_seed(seed))
 
 
 def _autograd_reference(model, caches, ops, x, dout):
@@ -47,7 +48,7 @@ def test_gradients_match_autograd(activation, batchnorm, dropout):
 def test_gradients_match_finite_differences_in_float64():
     model, flat = build_model(2, (4,), 1, activation="tanh", init="default", batchnorm=False,
                               dropout=0.0, seed=0, dtype=torch.float64)
-    net = Network(model, flat, torch.Generator())
+    net = Network.of(model, flat, "tanh", torch.Generator())
     x = torch.randn(6, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
     y = torch.rand(6, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(4)).round()
     loss = LOSSES["cross_entropy"]
@@ -95,3 +96,42 @@ def test_no_hidden_layer_is_a_single_linear_map():
     model, flat, net = _net(hidden=(), n_in=2, n_out=1)
     assert [type(m) for m in model] == [nn.Linear]
     assert flat.theta.numel() == 3
+
+
+@pytest.mark.parametrize("batchnorm, dropout", [(False, 0.0), (True, 0.0), (False, 0.3)])
+def test_infer_is_the_module_in_eval_mode(batchnorm, dropout):
+    model, flat, net = _net("gelu", batchnorm=batchnorm, dropout=dropout, n_out=3)
+    x = torch.randn(16, 3, generator=torch.Generator().manual_seed(1))
+    net.forward(x)  # a training pass moves batch norm's running statistics off their start
+    hidden = []
+    with torch.no_grad():
+        out = net.infer(x, hidden)
+        torch.testing.assert_close(out, model.eval()(x), rtol=0, atol=0)
+        torch.testing.assert_close(hidden[-1], model[:-1](x), rtol=0, atol=0)
+    assert len(hidden) == 2
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "silu"])
+@pytest.mark.parametrize("task, n_out", [("binary", 1), ("multiclass", 4), ("regression", 1)])
+def test_a_stack_of_models_computes_each_models_own_gradient(activation, task, n_out):
+    """K models with a leading model axis (weights (K, out, in), batches (K, B, in)) get each
+    model's own gradient, loss gradient included."""
+    K, g = 3, torch.Generator().manual_seed(5)
+    built = [_net(activation, n_out=n_out, seed=s)[1:] for s in range(K)]
+    theta = torch.stack([flat.theta for flat, _ in built])
+    grad = torch.zeros_like(theta)
+    flat0 = built[0][0]
+    stack = Network(_net(activation, n_out=n_out)[0], activation, flat0.views_of(theta),
+                    flat0.views_of(grad))
+    x = torch.randn(K, 16, 3, generator=g)
+    y = (torch.randint(0, n_out, (K, 16), generator=g) if task == "multiclass" else
+         torch.randint(0, 2, (K, 16, 1), generator=g).float())
+    loss = resolve_loss("auto", task)
+    stack.gradient(x, y, loss, task)
+    for k, (flat, net) in enumerate(built):
+        net.gradient(x[k], y[k], loss, task)
+        torch.testing.assert_close(grad[k], flat.grad, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():  # shared inputs (N, in) give (K, N, n_out)
+        out = stack.infer(x[0])
+        for k, (_, net) in enumerate(built):
+            torch.testing.assert_close(out[k], net.infer(x[0]), rtol=1e-5, atol=1e-6)

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from playground.nn.optim import OPTIMIZERS, SCHEDULES, lr_factor, make_optimizer
+from playground.nn.optim import OPTIMIZERS, SCHEDULES, lr_factor, make_optimizer, per_model
 
 TORCH_EQUIVALENT = {
     "sgd": lambda p, lr: torch.optim.SGD(p, lr=lr),
@@ -40,6 +40,32 @@ def test_matches_torch_optim(name, dtype):
         ours.step(g.clone(), lr)
     tol = 1e-5 if dtype == torch.float32 else 1e-12
     torch.testing.assert_close(theta, reference.detach(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_a_stack_with_one_rate_per_model_steps_each_model_as_alone(name):
+    """K models in one (K, P) tensor, each with its own lr and momentum (a (K, 1) column), move
+    as each would alone with its numbers; model 2, held at lr 0, is reset midway as a diverged
+    model is, and stays where it was."""
+    gen = torch.Generator().manual_seed(1)
+    lrs, mus = [0.05, 0.01, 0.0], [0.9, 0.5, 0.9]
+    theta = torch.randn(3, 20, generator=gen)
+    start, alone = theta.clone(), [theta[k].clone() for k in range(3)]
+    stack = make_optimizer(name, theta, per_model(mus, torch.float32))
+    singles = [make_optimizer(name, alone[k], mus[k]) for k in range(3)]
+    lr = per_model(lrs, torch.float32)
+    for step in range(8):
+        g = torch.randn(3, 20, generator=gen)
+        if step == 4:
+            stack.reset(2)
+            singles[2].reset()
+        stack.step(g.clone(), lr)
+        for k in range(3):
+            singles[k].step(g[k].clone(), lrs[k])
+    for k in range(3):
+        torch.testing.assert_close(theta[k], alone[k], rtol=1e-6, atol=1e-7)
+    assert torch.equal(theta[2], start[2])
+    assert per_model([0.1, 0.1]) == 0.1  # equal values: the single model's scalar kernels
 
 
 @pytest.mark.parametrize("name", ["momentum", "adam", "rmsprop", "adagrad"])

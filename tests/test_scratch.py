@@ -9,6 +9,7 @@ from playground.nn.losses import LOSSES
 from playground.nn.model import ACTIVATIONS as TORCH_ACTIVATIONS
 from playground.nn.model import build_model
 from playground.nn.optim import OPTIMIZERS
+from playground.scratch.gradcheck import gradcheck
 from playground.scratch.mlp import (
     ACTIVATIONS,
     SCRATCH_LOSSES,
@@ -18,7 +19,6 @@ from playground.scratch.mlp import (
     Sequential,
     Sigmoid,
     build,
-    gradcheck,
     loss_and_grad,
 )
 

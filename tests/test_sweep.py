@@ -8,7 +8,7 @@ import torch
 
 from playground import OPTIMIZERS, Config, ConfigError, load_data, train
 from playground.config import MAX_STEPS
-from playground.stacked import STACKED_OPTIMIZERS
+from playground.device import denormals_flushed
 from playground.sweep import MAX_MODELS, SWEEP_KNOBS, prepare, sweep
 
 # Small and quick: 150 training points, so batch 32 leaves a remainder batch of 22.
@@ -63,8 +63,9 @@ def test_every_stacked_model_is_the_model_train_makes(name):
         assert_same_as_train(result, i)
 
 
-def test_every_optimizer_has_a_stacked_rule():
-    assert set(STACKED_OPTIMIZERS) == set(OPTIMIZERS)
+def test_every_optimizer_is_checked_stacked_against_train():
+    # one rule serves one model and a stack (nn/optim.py): the cases above compare every one
+    assert {base.optimizer for base, _ in CASES.values()} == set(OPTIMIZERS)
 
 
 def test_grid_order_configs_and_points():
@@ -251,3 +252,10 @@ def test_width_on_a_network_without_hidden_layers_gives_one_layer():
         prepare(base, {"depth": [1, 2]}, 1)
     with pytest.raises(ConfigError, match="whole number"):
         prepare(Config(dataset="xor", n_samples=60, hidden=(4,), epochs=1), {"depth": [1.5]}, 1)
+
+
+def test_a_stack_flushes_denormals_while_it_trains_only():
+    seen = []
+    sweep(BASE.replace(epochs=2), {"lr": [0.01, 0.03]}, seeds=1,
+          callback=lambda done: seen.append(denormals_flushed()))
+    assert seen and all(seen) and not denormals_flushed()

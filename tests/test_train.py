@@ -10,8 +10,14 @@ import torch
 from torch import nn
 
 from playground import ACTIVATIONS, LOSSES, OPTIMIZERS, Config, Run, train
-from playground.device import AUTO_CUDA_FLOPS, choose_device, cpu_threads_for, flops_per_step
-from playground.nn.optim import lr_factor
+from playground.device import (
+    AUTO_CUDA_FLOPS,
+    choose_device,
+    cpu_threads_for,
+    denormals_flushed,
+    flops_per_step,
+)
+from playground.nn.optim import epoch_lr, lr_factor
 
 W1 = Config(dataset="moons", n_samples=1000, noise=0.2, test_fraction=0.2, hidden=(16, 16),
             activation="relu", optimizer="adam", lr=0.01, batch_size=32, epochs=100, seed=0)
@@ -287,3 +293,66 @@ def test_numpy_engine_learns_w1(optimizer):
     run = train(W1.replace(engine="numpy", optimizer=optimizer, lr=lr, epochs=60))
     assert run.status == "finished" and run.history["test_acc"][-1] >= 0.93
     assert run.predict(np.zeros((3, 2))).shape == (3, 2)
+
+
+def test_batches_and_step_are_what_fit_does():
+    fitted = Run(W1.replace(epochs=3)).fit(2)
+    by_hand = Run(W1.replace(epochs=3))
+    for epoch in range(2):
+        for x, y in by_hand.batches():
+            by_hand.step(x, y, epoch_lr(by_hand.config, epoch))
+    assert by_hand.steps == fitted.steps == 2 * 25
+    assert torch.equal(by_hand.params.theta, fitted.params.theta)
+    assert by_hand.loss(by_hand._X_train, by_hand._Y_train) == pytest.approx(
+        fitted.history["train_loss"][-1], rel=1e-6)
+    bn = Run(Config(dataset="moons", n_samples=42, test_fraction=0.5, batchnorm=True,
+                    batch_size=4))  # 21 training points: the last batch of one is left out
+    assert [len(x) for x, _ in bn.batches()] == [4] * 5
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_exception_in_the_callback_leaves_a_truthful_status():
+    def interrupt(run):
+        if run.epoch == 3:
+            raise Interrupted
+
+    run = Run(W1.replace(epochs=10))
+    with pytest.raises(Interrupted):
+        run.fit(callback=interrupt)
+    assert run.status == "stopped" and run.epoch == 3 and run.history["epoch"][-1] == 3
+    run.fit(2)
+    assert run.status == "finished" and run.history["epoch"] == list(range(6))
+
+
+def test_an_epoch_cut_short_puts_back_the_last_recorded_weights():
+    run = Run(W1.replace(epochs=10)).fit(2)
+    weights, steps, calls = run.params.theta.clone(), run.steps, []
+    step = run.step
+
+    def step_then_fail(x, y, lr):
+        calls.append(1)
+        if len(calls) == 7:
+            raise KeyboardInterrupt
+        step(x, y, lr)
+
+    run.step = step_then_fail
+    with pytest.raises(KeyboardInterrupt):
+        run.fit(3)
+    assert run.status == "stopped" and (run.epoch, run.steps) == (2, steps)
+    assert torch.equal(run.params.theta, weights)  # not the 6 steps into epoch 3
+
+
+def test_fit_flushes_denormals_and_puts_the_setting_back():
+    seen = []
+    assert not denormals_flushed()
+    train(W1.replace(epochs=2), callback=lambda run: seen.append(denormals_flushed()))
+    assert seen == [True, True] and not denormals_flushed()
+    torch.set_flush_denormal(True)
+    try:
+        train(W1.replace(epochs=1))
+        assert denormals_flushed()  # it was on before: it stays on
+    finally:
+        torch.set_flush_denormal(False)

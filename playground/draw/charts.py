@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..nn.metrics import headline, score
 from .colours import CLASS_COLOURS
 
 TRAIN, TEST = "#0877bd", "#e4572e"
@@ -71,11 +72,12 @@ def loss_curves(history: dict, log_y: bool = False) -> tuple[pd.DataFrame, dict]
 
 
 def metric_curves(history: dict, task: str) -> tuple[pd.DataFrame, dict]:
-    if task == "regression":  # R² starts far below 0; below -1 is drawn at -1 (hover: true value)
-        return curves(history, {"train_r2": "train R²", "test_r2": "test R²"},
-                      title="R² (1 is perfect)", domain=(-1.0, 1.0))
-    return curves(history, {"train_acc": "train accuracy", "test_acc": "test accuracy"},
-                  title="accuracy", domain=(0.0, 1.0), percent=True)
+    """The task's headline metric (metrics.headline); values beyond its domain are drawn at
+    the edge (hover shows the true value): R² starts far below 0."""
+    m = headline(task)
+    series = dict(score(task, split) for split in ("train", "test"))
+    title = m.label + (" (1 is perfect)" if m.name == "r2" else "")
+    return curves(history, series, title=title, domain=m.domain, percent=m.percent)
 
 
 def layer_curves(history: dict, prefix: str, *, title: str) -> tuple[pd.DataFrame, dict]:

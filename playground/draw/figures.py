@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from ..datasets import Data, grid
-from ..train import score
+from ..nn.metrics import headline, score
 from . import raster
 
 if TYPE_CHECKING:
@@ -80,5 +80,5 @@ def curves_image(history: dict, series: dict[str, str], *, ylabel: str,
 def metric_series(task: str) -> tuple[dict[str, str], str]:
     """The task's quality curves: accuracy, or R² for regression."""
     series = dict(score(task, split) for split in ("train", "test"))
-    return series, "R²" if task == "regression" else "accuracy"
+    return series, headline(task).label
 

@@ -33,7 +33,7 @@ from ..datasets import FEATURES, grid
 from ..nn.losses import predictions
 from ..schedule import PACES, SCHEDULER
 from ..snapshots import value_range
-from ..train import score
+from ..nn.metrics import score
 from . import diagram
 from .colours import BACKGROUND, CLASS_COLOURS, _class_pixels, diverging_rgb, rgb
 from .raster import pca_basis

@@ -1,37 +1,69 @@
-"""The training-mode forward and backward pass of the torch MLP, written out layer by layer.
+"""The MLP's forward and backward pass, written out layer by layer, for one model or a stack of K.
 
 Autograd records a graph on every step and walks it back; for the playground's small networks
 that bookkeeping costs several times the arithmetic. Here each layer keeps what its backward
 needs, the backward writes every parameter gradient straight into the flat gradient tensor, and
-the kernels are the same ones autograd would call (the tests check the gradients against
-autograd on the same `nn.Sequential`). Inference always goes through `run.model` itself.
+the kernels are the ones autograd would call (the tests check the gradients against autograd on
+the same `nn.Sequential`).
+
+One model's tensors have no model axis: inputs (B, in), a Linear weight (out, in). A stack of K
+models with the same shapes (a sweep) puts the models on a leading axis: its parameters are the
+rows of one (K, P) tensor, a weight is a (K, out, in) view of it, inputs are (K, B, in) or shared
+(B, in), and the matmuls become batched ones (`baddbmm`, `bmm`). The same ops serve both; the
+single model keeps its 2-D kernels, which are faster. Batch norm and dropout exist for the
+single model only (a sweep trains such models one at a time).
+
+`forward`/`backward` are the training pass (batch norm on batch statistics, dropout masks);
+`infer` is the evaluation pass (batch norm on its running statistics, no dropout), which is what
+`run.model` computes in eval mode.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .model import ACTIVATIONS, Activation, FlatParams
+from .activations import ACTIVATIONS, Activation
+from .losses import Loss, loss_grad
+from .model import FlatParams
 
 aten = torch.ops.aten
+EVAL_FLOATS = 2**24  # activations per evaluation chunk: rows x models x widest layer
 
 
 class LinearOp:
-    def __init__(self, w: Tensor, b: Tensor | None, gw: Tensor, gb: Tensor | None, first: bool):
+    def __init__(self, w: Tensor, b: Tensor | None, gw: Tensor | None, gb: Tensor | None,
+                 first: bool):
         self.w, self.b, self.gw, self.gb, self.first = w, b, gw, gb, first
-        self.wt = w.t()  # a view: it follows the in-place updates of w
+        self.stacked = w.dim() == 3
+        self.wt = w.transpose(-1, -2)  # a view: it follows the in-place updates of w
+        if self.stacked and b is not None:
+            self.b = b.unsqueeze(-2)  # (K, 1, out): broadcast over the batch
 
-    def forward(self, x: Tensor) -> tuple[Tensor, object]:
-        # Z = X Wᵀ + b : (B, in) -> (B, out); no bias when BatchNorm follows
-        z = x @ self.wt if self.b is None else torch.addmm(self.b, x, self.wt)
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        # Z = X Wᵀ + b : (B, in) -> (B, out), or (K, B, in) -> (K, B, out)
+        if not self.stacked:
+            z = x @ self.wt if self.b is None else torch.addmm(self.b, x, self.wt)
+            return z, x
+        if x.dim() == 2:  # inputs shared by the K models
+            x = x.expand(self.w.shape[0], -1, -1)
+        z = torch.bmm(x, self.wt) if self.b is None else torch.baddbmm(self.b, x, self.wt)
         return z, x
 
+    def infer(self, x: Tensor) -> Tensor:
+        return self.forward(x)[0]
+
     def backward(self, dz: Tensor, x: Tensor) -> Tensor | None:
-        # dW = dZᵀ X (out, in);  db = Σ_batch dZ (out,);  dX = dZ W (B, in)
-        torch.mm(dz.t(), x, out=self.gw)
-        if self.gb is not None:
-            torch.sum(dz, 0, out=self.gb)
+        # dW = dZᵀ X (out, in);  db = Σ_batch dZ (out,);  dX = dZ W (B, in); per model if stacked
+        if not self.stacked:
+            torch.mm(dz.t(), x, out=self.gw)
+            if self.gb is not None:
+                torch.sum(dz, 0, out=self.gb)
+        else:  # the stack's gradient rows are strided: compute, then copy (twice as fast as out=)
+            self.gw.copy_(torch.bmm(dz.transpose(1, 2), x))
+            if self.gb is not None:
+                self.gb.copy_(dz.sum(1))
         return None if self.first else dz @ self.w
 
 
@@ -39,46 +71,56 @@ class ActivationOp:
     def __init__(self, act: Activation):
         self.act = act
 
-    def forward(self, z: Tensor) -> tuple[Tensor, object]:
+    def forward(self, z: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         a = self.act.forward(z)
         return a, (z, a)
+
+    def infer(self, z: Tensor) -> Tensor:
+        return self.act.forward(z)
 
     def backward(self, da: Tensor, cache: tuple[Tensor, Tensor]) -> Tensor:
         return self.act.backward(da, *cache)  # dZ = dA ⊙ f'(Z)
 
 
 class DropoutOp:
-    def __init__(self, p: float, generator: torch.Generator):
+    def __init__(self, p: float, generator: torch.Generator | None):
         self.keep, self.generator = 1.0 - p, generator
 
-    def forward(self, x: Tensor) -> tuple[Tensor, object]:
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         # Inverted dropout: zero each unit with probability p, scale the rest by 1/(1-p).
         mask = torch.empty_like(x).bernoulli_(self.keep, generator=self.generator).div_(self.keep)
         return x * mask, mask
+
+    def infer(self, x: Tensor) -> Tensor:
+        return x
 
     def backward(self, dy: Tensor, mask: Tensor) -> Tensor:
         return dy * mask
 
 
 class BatchNormOp:
-    """y = γ (x - μ_B) / sqrt(σ²_B + eps) + β over the batch; updates the module's running stats."""
+    """y = γ (x - μ_B) / sqrt(σ²_B + eps) + β over the batch; training updates the running stats."""
 
-    def __init__(self, bn: nn.BatchNorm1d, gamma: Tensor, beta: Tensor, dgamma: Tensor,
-                 dbeta: Tensor):
-        self.bn, self.gamma, self.beta, self.dgamma, self.dbeta = bn, gamma, beta, dgamma, dbeta
+    def __init__(self, bn: nn.BatchNorm1d, gamma: Tensor, beta: Tensor, dgamma: Tensor | None,
+                 dbeta: Tensor | None, buffers: dict[str, Tensor]):
+        self.gamma, self.beta, self.dgamma, self.dbeta = gamma, beta, dgamma, dbeta
+        self.mean, self.var = buffers["running_mean"], buffers["running_var"]
+        self.count = buffers["num_batches_tracked"]
+        self.momentum, self.eps = bn.momentum, bn.eps
 
-    def forward(self, x: Tensor) -> tuple[Tensor, object]:
-        bn = self.bn
+    def forward(self, x: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
         y, mean, invstd = aten.native_batch_norm(
-            x, self.gamma, self.beta, bn.running_mean, bn.running_var, True, bn.momentum, bn.eps)
-        bn.num_batches_tracked.add_(1)
+            x, self.gamma, self.beta, self.mean, self.var, True, self.momentum, self.eps)
+        self.count.add_(1)
         return y, (x, mean, invstd)
+
+    def infer(self, x: Tensor) -> Tensor:
+        return F.batch_norm(x, self.mean, self.var, self.gamma, self.beta, False, 0.0, self.eps)
 
     def backward(self, dy: Tensor, cache: tuple[Tensor, Tensor, Tensor]) -> Tensor:
         x, mean, invstd = cache
-        bn = self.bn
         dx, dgamma, dbeta = aten.native_batch_norm_backward(
-            dy, x, self.gamma, bn.running_mean, bn.running_var, mean, invstd, True, bn.eps,
+            dy, x, self.gamma, self.mean, self.var, mean, invstd, True, self.eps,
             [True, True, True])
         self.dgamma.copy_(dgamma)
         self.dbeta.copy_(dbeta)
@@ -86,24 +128,45 @@ class BatchNormOp:
 
 
 class Network:
-    """The training-time forward/backward of a model built by `model.build_model`."""
+    """The passes of a model built by `model.build_model` (or K of them), over given tensors.
 
-    def __init__(self, model: nn.Sequential, flat: FlatParams, generator: torch.Generator):
+    `params` and `grads` map parameter names to tensors of `flat.views_of`'s shapes; `grads` is
+    None for a network that only infers, `buffers` holds batch norm's running statistics.
+    """
+
+    def __init__(self, model: nn.Sequential, activation: str, params: dict[str, Tensor],
+                 grads: dict[str, Tensor] | None = None, buffers: dict[str, Tensor] | None = None,
+                 generator: torch.Generator | None = None):
+        grads, buffers = grads or {}, buffers or {}
         self.ops: list = []
         first = True
         for name, m in model.named_children():
-            views = {k.split(".", 1)[1]: v for k, v in flat.views.items() if k.split(".")[0] == name}
+            value = {k.split(".", 1)[1]: v for k, v in params.items() if k.split(".")[0] == name}
+            grad = {k.split(".", 1)[1]: v for k, v in grads.items() if k.split(".")[0] == name}
             if isinstance(m, nn.Linear):
-                (w, gw), (b, gb) = views["weight"], views.get("bias", (None, None))
-                self.ops.append(LinearOp(w, b, gw, gb, first))
+                self.ops.append(LinearOp(value["weight"], value.get("bias"), grad.get("weight"),
+                                         grad.get("bias"), first))
                 first = False
             elif isinstance(m, nn.BatchNorm1d):
-                (g, dg), (b, db) = views["weight"], views["bias"]
-                self.ops.append(BatchNormOp(m, g, b, dg, db))
+                state = {k.split(".", 1)[1]: v for k, v in buffers.items()
+                         if k.split(".")[0] == name}
+                self.ops.append(BatchNormOp(m, value["weight"], value["bias"], grad.get("weight"),
+                                            grad.get("bias"), state))
             elif isinstance(m, nn.Dropout):
                 self.ops.append(DropoutOp(m.p, generator))
             else:
-                self.ops.append(ActivationOp(_activation_of(m)))
+                self.ops.append(ActivationOp(ACTIVATIONS[activation]))
+        linears = [op for op in self.ops if isinstance(op, LinearOp)]
+        self.models = linears[0].w.shape[0] if linears[0].stacked else 1  # K, or 1
+        self.widest = max(op.w.shape[-2] for op in linears)
+
+    @classmethod
+    def of(cls, model: nn.Sequential, flat: FlatParams, activation: str,
+           generator: torch.Generator | None = None) -> Network:
+        """The training network of a model and its flat parameters (the live tensors)."""
+        params = {name: value for name, (value, _) in flat.views.items()}
+        grads = {name: grad for name, (_, grad) in flat.views.items()}
+        return cls(model, activation, params, grads, dict(model.named_buffers()), generator)
 
     def forward(self, x: Tensor) -> tuple[Tensor, list]:
         caches = []
@@ -113,14 +176,28 @@ class Network:
         return x, caches
 
     def backward(self, dout: Tensor, caches: list) -> None:
-        """Fill the flat gradient tensor from d loss / d output (B, n_out)."""
+        """Fill the gradient tensors from d loss / d output, (B, n_out) or (K, B, n_out)."""
         d = dout
         for op, cache in zip(reversed(self.ops), reversed(caches), strict=True):
             d = op.backward(d, cache)
 
+    def gradient(self, x: Tensor, y: Tensor, loss: Loss, task: str) -> None:
+        """One batch's gradient of the mean loss (per model), written into the gradients."""
+        out, caches = self.forward(x)
+        self.backward(loss_grad(loss, out, y, task), caches)
 
-def _activation_of(module: nn.Module) -> Activation:
-    for act in ACTIVATIONS.values():
-        if type(module) is type(act.module()):
-            return act
-    raise TypeError(f"no activation registered for {type(module).__name__}")
+    def infer(self, x: Tensor, hidden: list[Tensor] | None = None) -> Tensor:
+        """Evaluation-mode outputs; each hidden layer's activations are appended to `hidden`."""
+        for op in self.ops:
+            x = op.infer(x)
+            if hidden is not None and isinstance(op, ActivationOp):
+                hidden.append(x)
+        return x
+
+    def evaluate(self, X: Tensor, rows: int | None = None) -> Tensor:
+        """`infer` over many rows, `rows` at a time (default: bounded by EVAL_FLOATS)."""
+        rows = rows or max(1, EVAL_FLOATS // (self.models * self.widest))
+        if len(X) <= rows:
+            return self.infer(X)
+        return torch.cat([self.infer(X[i:i + rows]) for i in range(0, len(X), rows)], dim=-2)
+

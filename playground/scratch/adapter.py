@@ -1,7 +1,7 @@
 """Run the from-scratch NumPy engine (mlp.py) inside the training loop of train.py.
 
 The NumPy layers work directly on the memory of the torch model's flat parameter tensor: a
-torch Linear weight is (out, in), the seeds' W is (in, out), so each layer sees the transpose
+torch Linear weight is (out, in), the lesson's W is (in, out), so each layer sees the transpose
 of a numpy view of it. Both engines therefore share one set of weights, `run.model` always shows
 the current ones, and the loop's data order, evaluation and history are the same for both.
 """
@@ -51,8 +51,8 @@ class _FlatOptimizer:
     def step(self, g: Tensor, lr: float) -> None:
         self.inner.step(g.numpy(), lr)
 
-    def reset(self) -> None:
-        self.inner.reset()
+    def reset(self, model: int | None = None) -> None:
+        self.inner.reset()  # one model: all of it
 
 
 def unsupported(activation: str, loss: str, optimizer: str, batchnorm: bool, dropout: float,

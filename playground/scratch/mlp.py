@@ -16,7 +16,7 @@ The plan, as in the tutorial this follows:
 
 Shapes: a batch has n rows. A Linear layer maps (n, in) -> (n, out) with Z = X W + b,
 W of shape (in, out) (torch stores the transpose, (out, in), and `state_dict` speaks torch's
-layout). `gradcheck` compares every gradient here with torch autograd on the same network.
+layout). `scratch/gradcheck.py` compares every gradient here with torch autograd.
 
 Everything is plain vectorised NumPy: no loop over the points of a batch. For tiny networks
 the cost is the number of NumPy calls, not the arithmetic, which is why this engine beats
@@ -393,43 +393,3 @@ class Adam(SGD):
 
 
 SCRATCH_OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adam": Adam}
-
-# ---- Checking every gradient against torch autograd ----------------------------------------
-
-
-def gradcheck(config, batch: int = 16, seed: int = 0) -> dict:
-    """Max elementwise relative error |a-b| / max(|a|+|b|, 1e-12) of every parameter gradient.
-
-    The torch model of `config` (float64, weights from `seed`) and this engine get the same
-    weights and the same `batch` training points; torch differentiates with autograd.
-    """
-    import torch
-
-    from ..nn.losses import resolve_loss
-    from ..nn.model import build_model
-    from ..train import load_data
-
-    if config.activation not in ACTIVATIONS or config.resolved_loss not in SCRATCH_LOSSES:
-        raise ValueError(f"the scratch engine has no {config.activation!r} or {config.loss!r}")
-    model, _ = build_model(config.sizes[0], config.hidden, config.sizes[-1],
-                           activation=config.activation, init=config.init, batchnorm=False,
-                           dropout=0.0, seed=seed, dtype=torch.float64)
-    net = build(config.sizes, config.activation)
-    net.load_state_dict(model.state_dict())
-    data, task = load_data(config), config.task
-    rows = np.random.default_rng(seed).permutation(data.n_train)[:batch]
-    X = data.transform(data.X_train[rows]).astype(np.float64)
-    y = data.y_train[rows]
-    y = y.astype(np.int64) if task == "multiclass" else y.astype(np.float64).reshape(-1, 1)
-
-    _, dout = loss_and_grad(config.resolved_loss, net.forward(X), y, task)
-    net.backward(dout)
-    loss = resolve_loss(config.loss, task).value(model(torch.from_numpy(X)), torch.from_numpy(y), task)
-    loss.backward()
-    errors = {}
-    for i, layer in net.linears():
-        for name, ours in (("weight", layer.dW.T), ("bias", layer.db)):
-            theirs = model.get_parameter(f"{i}.{name}").grad.numpy()
-            rel = np.abs(ours - theirs) / np.maximum(np.abs(ours) + np.abs(theirs), 1e-12)
-            errors[f"{i}.{name}"] = float(rel.max())
-    return {"layers": errors, "max": max(errors.values())}

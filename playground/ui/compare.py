@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import weakref
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +20,7 @@ from playground.compare import (
     record_of,
     summary_table,
 )
-from playground.train import score
+from playground.nn.metrics import score
 from playground.ui.live import training_slot
 from playground.ui.sidebar import field_label
 
@@ -33,17 +34,26 @@ def _records() -> list[RunRecord]:
     return state.setdefault("kept_runs", [])
 
 
-def _run_key(run: Run) -> str:
-    if not hasattr(run, "ui_key"):
-        run.ui_key = f"run{next(_serial)}"
-    return run.ui_key
+def _run_keys() -> weakref.WeakKeyDictionary:
+    """This session's record key of each Run it kept (a Run that is gone drops out)."""
+    return state.setdefault("run_keys", weakref.WeakKeyDictionary())
 
 
-def remember(run: Run, label: str | None = None, *, pinned: bool = False) -> None:
-    """Keep a copy of `run`'s config and history in this session (updated if already kept).
+def _run_key(run: Run, key: str | None = None) -> str:
+    """The key `run`'s record is kept under: `key` from now on if given, else its own."""
+    keys = _run_keys()
+    if key is not None or run not in keys:
+        keys[run] = key or f"run{next(_serial)}"
+    return keys[run]
+
+
+def remember(run: Run, label: str | None = None, *, pinned: bool = False,
+             key: str | None = None) -> None:
+    """Keep a copy of `run`'s config and history in this session (updated if already kept;
+    `key` names the record, so a run under an old record's key replaces it).
 
     Without a label the run is named after its set-up, renamed as its settings change."""
-    records, key = _records(), _run_key(run)
+    records, key = _records(), _run_key(run, key)
     old = next((r for r in records if r.key == key), None)
     custom = state.setdefault("custom_labels", {})
     if label is not None:
@@ -61,7 +71,7 @@ def remember(run: Run, label: str | None = None, *, pinned: bool = False) -> Non
 
 def _changed_since_kept(run: Run) -> bool:
     """Whether `run` trained since it was last kept (a live setting change alone is no news)."""
-    key = getattr(run, "ui_key", None)
+    key = _run_keys().get(run)
     old = next((r for r in _records() if r.key == key), None)
     return old is None or old.history["epoch"][-1] != run.epoch or old.status != run.status
 
@@ -244,7 +254,7 @@ def _run_ab(a: Config, b: Config, knob: str, run: Run) -> None:
     for name, r in zip("AB", runs, strict=True):
         shown_value = getattr(r.config, knob)
         remember(r, f"{name}: {field_label(knob).lower()} = {shown_value}", pinned=True)
-        keys.append(r.ui_key)
+        keys.append(_run_key(r))
     state.shown_runs = set(keys)  # overlay just the pair
     state.ab_verdict = (a, _verdict(runs, knob))
     st.rerun()

@@ -9,7 +9,7 @@ import streamlit as st
 from playground import Config, ConfigError, Data, Run, insight, train
 from playground.draw import charts
 from playground.draw.equations import backward_equations, forward_equations
-from playground.scratch import mlp
+from playground.scratch.gradcheck import gradcheck
 from playground.ui.sidebar import key
 
 state = st.session_state
@@ -233,7 +233,7 @@ def _gradient_check(numpy_cfg: Config | None, why_not: str) -> None:
                "and the same 16 training points, in float64. Each row is the largest relative "
                "difference between the two gradients of one parameter: below 1e-6 they agree.")
     result = _on_click("Check the gradients", "gradcheck", numpy_cfg, why_not,
-                       lambda: mlp.gradcheck(numpy_cfg))
+                       lambda: gradcheck(numpy_cfg))
     if result is None:
         return
     errors = result["layers"]

@@ -156,6 +156,6 @@ def _run_all(lesson: Lesson) -> None:
     state.setdefault("lesson_verdicts", {})[lesson.name] = lesson.check(runs)
     for label, run in runs.items():
         # A fixed key per set-up: running the lesson again replaces its pinned runs, not adds.
-        run.ui_key = f"lesson-{lesson.name}-{labels.index(label)}"
-        remember(run, f"L{NUMBERS[lesson.name]} {label}", pinned=True)
+        remember(run, f"L{NUMBERS[lesson.name]} {label}", pinned=True,
+                 key=f"lesson-{lesson.name}-{labels.index(label)}")
     st.rerun()  # draw the page around the run it now shows

@@ -7,7 +7,9 @@ from typing import Any
 import streamlit as st
 
 from playground import DATASETS, FEATURES, FIELDS, GROUPS, LOSSES, Config, userdata
+from playground.config import field_help
 from playground.datasets import UPLOAD_PREFIX, DatasetSpec
+from playground.nn.optim import OPTIMIZERS, SCHEDULES
 
 MY_DATASETS = "my_datasets"  # session state: this session's uploads, name -> DatasetSpec
 LR_STEPS = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -52,9 +54,9 @@ def _shown(name: str, values: dict[str, Any]) -> bool:
         "noise": not spec.name.startswith(UPLOAD_PREFIX),  # a file's rows are what they are
         "n_classes": spec.uses_n_classes,
         "features": spec.dim == 2,
-        "momentum": values.get("optimizer") in ("momentum", "nesterov"),
-        "step_size": values.get("schedule") == "step",
-        "gamma": values.get("schedule") == "step",
+        "momentum": "momentum" in OPTIMIZERS[values.get("optimizer", "sgd")].knobs,
+        "step_size": "step_size" in SCHEDULES[values.get("schedule", "none")].knobs,
+        "gamma": "gamma" in SCHEDULES[values.get("schedule", "none")].knobs,
     }.get(name, True)
 
 
@@ -70,7 +72,7 @@ def _steps_with(steps: tuple[float, ...], value: float) -> list[float]:
 def _draw(name: str, values: dict[str, Any]) -> Any:
     """One widget; its options and limits come from the field's metadata."""
     f, k = FIELDS[name], key(name)
-    meta, label, help_text = f.metadata, field_label(name), f.metadata["help"]
+    meta, label, help_text = f.metadata, field_label(name), field_help(name, values)
     if name == "loss":
         task = DATASETS[values["dataset"]].task
         options = [n for n, loss in LOSSES.items() if task in loss.tasks]

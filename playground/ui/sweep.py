@@ -11,6 +11,7 @@ import streamlit as st
 
 from playground import FIELDS, Config, ConfigError, Run
 from playground.draw import charts
+from playground.nn import metrics
 from playground.sweep import (
     MAX_MODELS,
     SweepResult,
@@ -24,7 +25,7 @@ from playground.ui.live import training_slot
 from playground.ui.sidebar import LR_STEPS, key
 
 state = st.session_state
-# The issue's six, then a few more training knobs. Data knobs are left out: the sweep trains on
+# The main training and network knobs. Data knobs are left out: the sweep trains on
 # the page's data object, so a data knob would change nothing. Knobs whose sidebar widget can be
 # hidden (momentum, step size) are left out too: "Use the best" could not set them.
 KNOBS = ("lr", "batch_size", "width", "depth", "activation", "optimizer", "init", "weight_decay",
@@ -182,8 +183,10 @@ def _run(plan: SweepResult, run: Run) -> None:
 
 
 # ---- the result -----------------------------------------------------------------------------
-METRICS = {"test_acc": ("test accuracy", True), "test_r2": ("test R²", False),
-           "test_loss": ("test loss", False)}  # key -> (label, shown as a percentage)
+def _shown(key: str) -> tuple[str, bool]:
+    """A history key's label and whether it shows as a percentage."""
+    m = metrics.metric_of(key)
+    return metrics.label(key), bool(m and m.percent)
 
 
 def _result(cfg: Config) -> None:
@@ -192,8 +195,8 @@ def _result(cfg: Config) -> None:
         return
     st.divider()
     metric = st.radio("Compare by", [result.default_metric(), "test_loss"], horizontal=True,
-                      key="sweep_metric", format_func=lambda m: f"final {METRICS[m][0]}")
-    label, percent = METRICS[metric]
+                      key="sweep_metric", format_func=lambda m: f"final {_shown(m)[0]}")
+    label, percent = _shown(metric)
     summary, best = result.summary(metric), result.best(metric)
     st.markdown(best_text(result, metric))
     st.caption(_setup_text(result) + _staleness(result, cfg))
@@ -229,7 +232,7 @@ def _point_text(point: dict[str, Any]) -> str:
 
 def best_text(result: SweepResult, metric: str) -> str:
     """'best: learning rate 0.03 — test accuracy 97.8% ± 0.4% over 3 seeds'."""
-    label, percent = METRICS[metric]
+    label, percent = _shown(metric)
     best, summary = result.best(metric), result.summary(metric)
     show = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:.3g}")
     n = int(best["n"])
