@@ -6,7 +6,7 @@ Where each idea lives:
 - training: `train.py` (the loop and `Run`), `device.py`, `snapshots.py`, `stacked.py` (K at once);
 - the NumPy lesson: `scratch/` (`mlp.py` imports only NumPy; `adapter.py` binds it into `train`);
 - looking and comparing: `insight.py`, `compare.py`, `sweep.py`, `lessons.py`, `export.py`, `cli.py`;
-- pictures: `draw/` (colours, images, charts, the network diagram, the equations); `ui/`: the page.
+- pictures: `draw/` (colours, images, the panels' Plotly figures, the diagram, the equations); `ui/`: the page.
 
     from playground import Config, train
     run = train(Config(dataset="moons", hidden=(16, 16), activation="relu", optimizer="adam", lr=0.01))

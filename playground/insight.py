@@ -72,21 +72,25 @@ def activations(run: Run, X: np.ndarray | None = None) -> list[np.ndarray]:
 
 
 def activation_stats(run: Run, X: np.ndarray | None = None, bins: int = HIST_BINS) -> list[dict]:
-    """Per hidden layer: {"layer", "width", "dead", "saturated", "histogram": (counts, edges)}.
+    """Per hidden layer: {"layer", "width", "dead", "saturated", "dead_units",
+    "saturated_units", "histogram": (counts, edges)}.
 
     dead: share of units whose output is never > 0 on any point (ReLU family; None otherwise).
     saturated: share of units on a flat part of tanh (|a| > 0.99) or sigmoid (a < 0.01 or
     a > 0.99) on more than 90% of the points (None for other activations).
+    dead_units, saturated_units: those units' indices in the layer (empty where not measured).
     histogram: np.histogram of all the layer's values (every unit, every point), `bins` bins.
     """
     act = run.config.activation
     stats = []
     for layer, a in enumerate(activations(run, X)):  # a: (n, width)
-        dead = float(np.mean(~(a > 0).any(axis=0))) if act in RELU_FAMILY else None
-        saturated = None
-        if act in SATURATION:
-            saturated = float(np.mean(SATURATION[act](a).mean(axis=0) > SATURATED_SHARE))
-        stats.append({"layer": layer, "width": a.shape[1], "dead": dead, "saturated": saturated,
+        dead = ~(a > 0).any(axis=0) if act in RELU_FAMILY else None  # (width,)
+        flat = SATURATION[act](a).mean(axis=0) > SATURATED_SHARE if act in SATURATION else None
+        stats.append({"layer": layer, "width": a.shape[1],
+                      "dead": None if dead is None else float(dead.mean()),
+                      "saturated": None if flat is None else float(flat.mean()),
+                      "dead_units": [] if dead is None else np.flatnonzero(dead).tolist(),
+                      "saturated_units": [] if flat is None else np.flatnonzero(flat).tolist(),
                       "histogram": np.histogram(a, bins=bins)})
     return stats
 
