@@ -9,7 +9,7 @@ Where each idea lives:
   `schedule.py` (live jobs: play until pause, paces, steps; the workers that share the cores);
 - the NumPy lesson: `scratch/` (`mlp.py` imports only NumPy; `adapter.py`, `gradcheck.py`);
 - looking and comparing: `insight.py`, `compare.py`, `sweep.py`, `lessons.py`, `export.py`, `cli.py`;
-- pictures: `draw/` (colours, images, charts, the network diagram, the equations); `ui/`: the page.
+- pictures: `draw/` (colours, images, the panels' Plotly figures, the diagram, the equations); `ui/`: the page.
 
     from playground import Config, train
     run = train(Config(dataset="moons", hidden=(16, 16), activation="relu", optimizer="adam", lr=0.01))

@@ -1,8 +1,9 @@
-"""Runs side by side: light records of finished runs, their config differences, overlaid curves.
+"""Runs side by side: light records of finished runs and their config differences.
 
 A `RunRecord` is what a comparison needs from a `Run` (config, history, status), copied so the
 record stays as it was when kept, whatever happens to the run afterwards. No model, no data:
 a page can keep many of them cheaply (a long history is thinned to RECORD_POINTS epochs).
+`draw.plots.overlay` draws their curves on one chart.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ import pandas as pd
 
 from .config import FIELDS, Config
 from .draw.charts import thin
+from .draw.theme import value_label
 from .nn.metrics import score
 
-# Curves per run in an overlay, and the palette that tells runs apart (colour-blind safe).
-PALETTE = ("#0877bd", "#e4572e", "#2a9d3a", "#8e44ad", "#f59322", "#17becf", "#7f7f7f",
-           "#bcbd22", "#d62728", "#1f3b73")
 RECORD_POINTS = 1000  # epochs kept per record (evenly spread): a page keeps up to 20 records
 X_AXES = {"epoch": "epoch", "seconds": "training time (s)", "steps": "optimizer steps"}
 
@@ -70,7 +69,7 @@ def config_diff(configs: list[Config]) -> list[str]:
 def diff_table(records: list[RunRecord]) -> pd.DataFrame:
     """Rows: the differing fields (all fields for a single run); columns: the runs' labels."""
     names = config_diff([r.config for r in records]) or list(FIELDS)
-    columns = _unique([r.label for r in records])
+    columns = unique_labels([r.label for r in records])
     rows = {name: [_show(r.config.to_dict()[name]) for r in records] for name in names}
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
 
@@ -85,38 +84,7 @@ def summary_table(records: list[RunRecord]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def overlay_curves(records: list[RunRecord], key: str, *, x: str = "epoch", title: str,
-                   log_y: bool = False, percent: bool = False) -> tuple[pd.DataFrame, dict]:
-    """history[key] of every record against `x` (epoch, seconds or steps), one colour per run."""
-    labels = _unique([r.label for r in records])
-    frames = []
-    for label, r in zip(labels, records, strict=True):
-        keep = thin(len(r.history["epoch"]))
-        value = np.asarray(r.history[key], dtype=np.float64)[keep]
-        frames.append(pd.DataFrame({
-            "x": np.asarray(r.history[x], dtype=np.float64)[keep], "value": value,
-            "shown": np.maximum(value, 1e-8) if log_y else value, "run": label}))
-    data = pd.concat(frames, ignore_index=True)
-    value_format = ".2%" if percent else ".4~g"
-    spec = {"mark": {"type": "line", "strokeWidth": 2, "point": False},
-            "encoding": {
-                "x": {"field": "x", "type": "quantitative", "title": X_AXES[x],
-                      "axis": {"format": "~g"}},
-                "y": {"field": "shown", "type": "quantitative", "title": title,
-                      "scale": {"type": "log" if log_y else "linear", "zero": False},
-                      "axis": {"format": ".0%" if percent else "~g", "minExtent": 44}},
-                "color": {"field": "run", "type": "nominal", "title": None,
-                          "scale": {"domain": labels, "range": list(PALETTE[:len(labels)])},
-                          "legend": {"orient": "top", "columns": 2, "labelLimit": 320}},
-                "tooltip": [{"field": "run", "type": "nominal"},
-                            {"field": "x", "type": "quantitative", "title": X_AXES[x],
-                             "format": ",.4~g"},
-                            {"field": "value", "type": "quantitative", "title": title,
-                             "format": value_format}]}}
-    return data, spec
-
-
-def _unique(labels: list[str]) -> list[str]:
+def unique_labels(labels: list[str]) -> list[str]:
     """Labels made unique (a chart legend and a table need distinct names)."""
     seen: dict[str, int] = {}
     out = []
@@ -129,4 +97,4 @@ def _unique(labels: list[str]) -> list[str]:
 def _show(value) -> str:
     if isinstance(value, (tuple, list)):
         return ", ".join(map(str, value)) or "none"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return value_label(value)

@@ -51,22 +51,26 @@ def activations(run: Run, X: np.ndarray | None = None) -> list[np.ndarray]:
 
 
 def activation_stats(run: Run, X: np.ndarray | None = None, bins: int = HIST_BINS) -> list[dict]:
-    """Per hidden layer: {"layer", "width", "dead", "saturated", "histogram": (counts, edges)}.
+    """Per hidden layer: {"layer", "width", "dead", "saturated", "dead_units",
+    "saturated_units", "histogram": (counts, edges)}.
 
     dead: share of units whose output is never > 0 on any point (activations that can die,
     the ReLU family; None otherwise).
     saturated: share of units on a flat part of their curve (tanh: |a| > 0.99; sigmoid: a < 0.01
     or a > 0.99) on more than 90% of the points (None for activations without one).
+    dead_units, saturated_units: those units' indices in the layer (empty where not measured).
     histogram: np.histogram of all the layer's values (every unit, every point), `bins` bins.
     """
     act = ACTIVATIONS[run.config.activation]
     stats = []
     for layer, a in enumerate(activations(run, X)):  # a: (n, width)
-        dead = float(np.mean(~(a > 0).any(axis=0))) if act.can_die else None
-        saturated = None
-        if act.flat is not None:
-            saturated = float(np.mean(act.flat(a).mean(axis=0) > SATURATED_SHARE))
-        stats.append({"layer": layer, "width": a.shape[1], "dead": dead, "saturated": saturated,
+        dead = ~(a > 0).any(axis=0) if act.can_die else None  # (width,)
+        flat = act.flat(a).mean(axis=0) > SATURATED_SHARE if act.flat is not None else None
+        stats.append({"layer": layer, "width": a.shape[1],
+                      "dead": None if dead is None else float(dead.mean()),
+                      "saturated": None if flat is None else float(flat.mean()),
+                      "dead_units": [] if dead is None else np.flatnonzero(dead).tolist(),
+                      "saturated_units": [] if flat is None else np.flatnonzero(flat).tolist(),
                       "histogram": np.histogram(a, bins=bins)})
     return stats
 

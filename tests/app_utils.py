@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 # AppTest resolves relative paths against the calling file, not the working directory.
@@ -73,3 +76,26 @@ def frame(at: AppTest, structure: bool = False):
             return frames.decode(first)
         closer = j.options.get("closer", (1, 0) if j.run.config.hidden else (0, 0))
         return frames.decode(view.frame(state, closer=closer, metrics=j.edited))
+
+
+def _decoded(value):
+    """Plotly's JSON with its typed arrays ({"dtype", "bdata", "shape"}) as numpy arrays."""
+    if isinstance(value, dict):
+        if "bdata" in value and "dtype" in value:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            shape = value.get("shape")
+            return array.reshape([int(n) for n in str(shape).split(",")]) if shape else array
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
+
+
+def plotly_figures(block) -> dict[str, dict]:
+    """Every plotly chart in `block` (an AppTest, or an element such as an expander) by the
+    key it was drawn with: its figure as a dict, typed arrays decoded."""
+    out = {}
+    for el in block.get("plotly_chart"):
+        key = el.proto.id.split("-", 2)[2]  # "$$ID-<hash>-<key>"
+        out[key] = _decoded(json.loads(el.proto.spec))
+    return out

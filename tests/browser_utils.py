@@ -59,6 +59,15 @@ CARDS = {"Epoch": "epoch", "Train loss": "train", "Test loss": "test", "Test acc
          "Test R²": "score", "Epochs per second": "speed", "Status": "status"}
 
 
+def open_panel(page: Page, title: str):
+    """The expander whose title starts with `title`, opened."""
+    block = page.locator('[data-testid="stExpander"]').filter(
+        has=page.locator("summary", has_text=title))
+    if block.locator("details").first.get_attribute("open") is None:
+        block.locator("summary").click()
+    return block
+
+
 def button(page: Page, key: str):
     """The visible button of the widget with this key."""
     return page.locator(f".st-key-{key} button:visible")

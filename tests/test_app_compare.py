@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
-import pyarrow as pa
-from app_utils import assert_ok, open_page, train
+import numpy as np
+from app_utils import assert_ok, open_page, plotly_figures, train
 from streamlit.testing.v1 import AppTest
 
 from playground.ui.compare import MAX_PINNED, MAX_UNPINNED
@@ -16,13 +14,12 @@ def panel(at: AppTest):
     return block
 
 
-def overlay(at: AppTest) -> dict[str, tuple[dict, object]]:
-    """The panel's charts by y title: (spec, data)."""
+def overlay(at: AppTest) -> dict[str, tuple[dict, dict]]:
+    """The panel's charts by y-axis title: (figure, its traces by legend name)."""
     out = {}
-    for chart in panel(at).get("vega_lite_chart"):
-        spec = json.loads(chart.proto.spec)
-        out[spec["encoding"]["y"]["title"]] = (
-            spec, pa.ipc.open_stream(chart.proto.data.data).read_all().to_pandas())
+    for fig in plotly_figures(panel(at)).values():
+        out[fig["layout"]["yaxis"]["title"]["text"]] = (
+            fig, {trace["name"]: trace for trace in fig["data"]})
     return out
 
 
@@ -42,12 +39,13 @@ def test_trained_runs_are_kept_overlaid_and_their_differences_shown():
     assert (first.config.lr, second.config.lr) == (0.03, 0.3)
     assert first.final("epoch") == second.final("epoch") == 15
     charts = overlay(at)
-    _, loss = charts["test loss"]
-    assert set(loss["run"]) == {first.label, second.label}
-    rows = loss[loss["run"] == second.label].sort_values("x")
-    assert rows["value"].tolist() == second.history["test_loss"].tolist()
+    fig, loss = charts["test loss"]
+    assert set(loss) == {first.label, second.label}
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    np.testing.assert_array_equal(loss[second.label]["x"], second.history["epoch"])
+    np.testing.assert_array_equal(loss[second.label]["y"], second.history["test_loss"])
     _, acc = charts["test accuracy"]
-    assert acc[acc["run"] == first.label]["value"].max() <= 1
+    assert acc[first.label]["y"].max() <= 1
     editor, table = panel(at).dataframe  # the kept runs (an editor), then the differences
     assert editor.value["run"].tolist() == [first.label, second.label]
     differing = table.value
@@ -62,9 +60,10 @@ def test_per_second_axis_and_train_curves():
     at.radio(key="compare_split").set_value("train").run()
     assert_ok(at)
     (record,) = kept(at)
-    spec, data = overlay(at)["train loss"]
-    assert spec["encoding"]["x"]["title"] == "training time (s)"
-    assert data["x"].tolist() == record.history["seconds"].tolist()
+    fig, curves = overlay(at)["train loss"]
+    assert fig["layout"]["xaxis"]["title"]["text"] == "training time (s)"
+    np.testing.assert_array_equal(curves[record.label]["x"], record.history["seconds"])
+    np.testing.assert_array_equal(curves[record.label]["y"], record.history["train_loss"])
 
 
 def test_only_the_last_unpinned_runs_are_kept():
@@ -87,7 +86,7 @@ def test_ab_changes_one_knob_from_the_same_initial_weights():
     assert a.label == "A: learning rate = 0.03" and b.label == "B: learning rate = 0.3"
     assert a.history["train_loss"][0] == b.history["train_loss"][0]  # same weights, same data
     assert a.history["train_loss"][-1] != b.history["train_loss"][-1]
-    assert set(overlay(at)["test loss"][1]["run"]) == {a.label, b.label}
+    assert set(overlay(at)["test loss"][1]) == {a.label, b.label}
     (verdict,) = [i.value for i in panel(at).info]
     assert verdict.startswith("With learning rate = 0.3 (B) instead of 0.03 (A): test accuracy")
 
@@ -126,3 +125,27 @@ def test_pins_are_bounded_the_oldest_lapse():
     assert sum(r.pinned for r in records) == MAX_PINNED
     assert len(records) <= MAX_PINNED + MAX_UNPINNED
     assert [r.label for r in records if r.pinned][-1] == "B: learning rate = 0.7"
+
+
+def test_ab_defaults_to_a_change_that_makes_a_difference():
+    at = open_page(dataset="moons", epochs="10", hidden="4")
+    assert at.selectbox(key="ab_knob").value == "optimizer"
+    assert at.selectbox(key="ab_value_optimizer").value != at.session_state["cfg"].optimizer
+    at.button(key="ab_run").click().run()
+    assert_ok(at)
+    a, b = kept(at)
+    assert a.config.optimizer != b.config.optimizer
+    assert a.history["train_loss"][0] == b.history["train_loss"][0]
+    assert a.history["train_loss"][-1] != b.history["train_loss"][-1]
+
+
+def test_ab_offers_only_losses_that_differ_from_the_one_auto_picks():
+    at = open_page(dataset="moons", epochs="5", hidden="4")
+    at.selectbox(key="ab_knob").set_value("loss").run()
+    options = at.selectbox(key="ab_value_loss").options
+    assert "auto" not in options and "cross_entropy" not in options  # both are cross-entropy
+    assert {"bce", "mse", "hinge"} <= set(options)
+    regression = open_page(dataset="sine", epochs="5", hidden="4")
+    regression.selectbox(key="ab_knob").set_value("loss").run()
+    options = regression.selectbox(key="ab_value_loss").options
+    assert set(options) == {"l1", "huber"}  # not mse (auto's), not the classification losses

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
 import pytest
-from app_utils import job, open_page, train
-from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from app_utils import job, open_page, plotly_figures, train
 from streamlit.testing.v1 import AppTest
 
 from playground import Config
@@ -24,15 +22,9 @@ def inside(at: AppTest):
     return next(e for e in at.expander if e.label.startswith("Under the hood"))
 
 
-def charts_inside(at: AppTest) -> list[tuple[dict, object]]:
-    """(spec, data frame) of every Vega-Lite chart in the expander, in page order."""
-    return [(json.loads(el.proto.spec), convert_arrow_bytes_to_pandas_df(el.proto.data.data))
-            for el in inside(at).get("vega_lite_chart")]
-
-
-def chart_with(at: AppTest, *columns: str):
-    """The data frame of the expander's chart whose data has these columns."""
-    return next(frame for _, frame in charts_inside(at) if set(columns) <= set(frame.columns))
+def charts_inside(at: AppTest) -> dict[str, dict]:
+    """Every plotly figure in the expander, by its key."""
+    return plotly_figures(inside(at))
 
 
 def test_equations_of_the_current_network():
@@ -52,7 +44,12 @@ def test_both_engines_trace_the_same_curve_on_the_page():
     assert float(m["Largest gap between the curves"]) < 1e-4
     assert m["PyTorch training time"].endswith(" s") and m["NumPy training time"].endswith(" s")
     # the histogram of the one hidden layer, the two error charts, the two engines' curves
-    assert len(charts_inside(at)) == 4
+    charts = charts_inside(at)
+    assert len(charts) == 4
+    pytorch, numpy_curve = charts["engines_curves"]["data"]
+    assert (pytorch["name"], numpy_curve["name"]) == ("PyTorch", "NumPy")
+    assert max(abs(pytorch["y"] - numpy_curve["y"])) < 1e-4
+    np.testing.assert_array_equal(pytorch["x"], np.arange(31))
 
 
 def test_gradient_check_table_agrees_everywhere():
@@ -99,7 +96,15 @@ def test_gradient_flow_and_activations_after_training():
     train(at)
     assert not at.exception
     # the two error charts, gradient norms, weight norms, and one histogram per hidden layer
-    assert len(charts_inside(at)) == 2 + 2 + 4
+    charts = charts_inside(at)
+    assert len(charts) == 2 + 2 + 4
+    run = job(at).run
+    lines = charts["flow_grad_norm"]["data"]
+    assert [t["name"] for t in lines] == ["W₁", "W₂", "W₃", "W₄", "W₅"]
+    np.testing.assert_allclose(lines[0]["y"], run.history["grad_norm/0"][1:], rtol=1e-6)
+    for i, layer in enumerate(run.config.hidden):
+        (bars,) = charts[f"activations_{i}"]["data"]
+        assert bars["y"].sum() == min(len(run.data.X_train), 2000) * layer
     layers = [m.value for m in at.markdown if m.value.startswith("**Layer")]
     assert len(layers) == 4 and all("saturated:" in text for text in layers)
     relu = open_page(dataset="moons", hidden="6", activation="relu")
@@ -128,6 +133,11 @@ def test_learning_rate_finder_suggests_and_sets_a_rate():
     use = at.button(key="use_lr")
     suggested = float(use.label.removeprefix("Use learning rate "))
     assert 1e-4 < suggested < 10
+    result = at.session_state["lr_finder_result"][1]
+    curve, marker = charts_inside(at)["lr_range"]["data"]
+    np.testing.assert_allclose(curve["x"], result["lrs"])
+    np.testing.assert_allclose(curve["y"], result["losses"])
+    assert marker["x"] == [result["suggested"]] and f"{result['suggested']:.2g}" == f"{suggested:.2g}"
     use.click().run()
     assert not at.exception
     assert at.session_state["cfg"].lr == suggested
@@ -152,14 +162,17 @@ def test_errors_tab_shows_the_confusion_matrix_of_the_run(params):
             at.radio(key="errors_split").set_value("train").run()
             assert not at.exception
         guess = run.predict(X).argmax(1)
-        cells = chart_with(at, "true", "predicted", "count")
-        assert len(cells) == k * k and cells["count"].sum() == len(y)
-        for row in cells.itertuples():
-            t, p = (int(name.removeprefix("class ")) for name in (row.true, row.predicted))
-            assert row.count == np.sum((y == t) & (guess == p))
-        bars = chart_with(at, "class", "accuracy")
-        np.testing.assert_allclose(bars["accuracy"], [np.mean(guess[y == c] == c)
-                                                      for c in range(k)])
+        charts = charts_inside(at)
+        diagonal, off = charts["errors_confusion"]["data"]
+        assert diagonal["y"] == diagonal["x"] == [f"class {c}" for c in range(k)]
+        counts = diagonal["customdata"]
+        assert counts.shape == (k, k) and counts.sum() == len(y)
+        np.testing.assert_array_equal(off["customdata"], counts)
+        for t in range(k):
+            for p in range(k):
+                assert counts[t, p] == np.sum((y == t) & (guess == p))
+        (bars,) = charts["errors_classes"]["data"]
+        np.testing.assert_allclose(bars["x"], [np.mean(guess[y == c] == c) for c in range(k)])
         right = int(np.sum(guess == y))
         assert right / len(y) == pytest.approx(run.history[f"{split}_acc"][-1], abs=1e-6)
         summary = next(m.value for m in inside(at).markdown if "predicted right" in m.value)
@@ -174,9 +187,12 @@ def test_errors_tab_shows_predictions_and_residuals_of_a_regression():
     assert not at.exception
     run = job(at).run
     yhat = run.predict(run.data.X_test)
-    scatter = chart_with(at, "actual", "predicted", "residual")
-    np.testing.assert_allclose(scatter["actual"], run.data.y_test)
-    np.testing.assert_allclose(scatter["predicted"], yhat, rtol=1e-6)
+    charts = charts_inside(at)
+    _, points = charts["errors_predicted"]["data"]
+    np.testing.assert_allclose(points["x"], run.data.y_test)
+    np.testing.assert_allclose(points["y"], yhat, rtol=1e-6)
+    (residuals,) = charts["errors_residuals"]["data"]
+    np.testing.assert_allclose(residuals["y"], run.data.y_test - yhat, rtol=1e-5, atol=1e-6)
     summary = next(m.value for m in inside(at).markdown if "RMSE" in m.value)
     rmse, r2 = (float(v) for v in re.findall(r"RMSE (\S+) · R² (\S+) on", summary)[0])
     assert rmse == pytest.approx(run.history["test_rmse"][-1], rel=2e-3)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
-import pyarrow as pa
-from app_utils import assert_ok, open_page
+from app_utils import assert_ok, open_page, plotly_figures
 from streamlit.testing.v1 import AppTest
 
 from playground.sweep import MAX_MODELS
@@ -17,11 +14,10 @@ def panel(at: AppTest):
     return block
 
 
-def chart(at: AppTest):
-    """The panel's chart: (spec, data)."""
-    (element,) = panel(at).get("vega_lite_chart")
-    return (json.loads(element.proto.spec),
-            pa.ipc.open_stream(element.proto.data.data).read_all().to_pandas())
+def chart(at: AppTest) -> dict:
+    """The panel's one figure."""
+    (figure,) = plotly_figures(panel(at)).values()
+    return figure
 
 
 def texts(at: AppTest, kind: str) -> list[str]:
@@ -34,12 +30,16 @@ def run_sweep(at: AppTest) -> AppTest:
     return at
 
 
-def assert_matches_summary(data, summary, axes) -> None:
-    assert len(data) == len(summary)
-    for name in axes:
-        assert data[name].tolist() == summary[name].tolist()
-    for column in ("mean", "std", "min", "max", "n"):
-        np.testing.assert_allclose(data[column], summary[column], equal_nan=True)
+def assert_bars_match_summary(figure: dict, summary) -> None:
+    """One knob: the means, the ±std bars (stopped at 0 and 100%) and the seeds' range."""
+    spread, band, mean = figure["data"]
+    np.testing.assert_allclose(mean["y"], summary["mean"])
+    np.testing.assert_allclose(np.asarray(spread["error_y"]["array"]) + mean["y"], summary["max"])
+    np.testing.assert_allclose(mean["y"] - np.asarray(spread["error_y"]["arrayminus"]),
+                               summary["min"])
+    std = summary["std"].fillna(0).to_numpy()
+    np.testing.assert_allclose(np.asarray(band["error_y"]["array"]) + mean["y"],
+                               (summary["mean"] + std).clip(0, 1))
 
 
 def test_one_knob_sweep_over_the_learning_rate_and_use_the_best():
@@ -52,10 +52,11 @@ def test_one_knob_sweep_over_the_learning_rate_and_use_the_best():
     result = at.session_state["sweep_result"]
     assert result.axes == {"lr": [0.01, 0.3, 1.0]} and result.seeds == [0, 1]
     assert result.complete
-    spec, data = chart(at)
-    assert_matches_summary(data, result.summary(), result.axes)
-    x = spec["layer"][0]["encoding"]["x"]
-    assert x["field"] == "lr" and x["scale"]["type"] == "log"
+    figure = chart(at)
+    assert_bars_match_summary(figure, result.summary())
+    np.testing.assert_allclose(figure["data"][2]["x"], [0.01, 0.3, 1.0])
+    x = figure["layout"]["xaxis"]
+    assert x["type"] == "log" and x["ticktext"] == ["0.01", "0.3", "1"]
     best = result.best()
     (line,) = [t for t in texts(at, "markdown") if t.startswith("**best:")]
     assert line.startswith(f"**best: learning rate {best['lr']:g}** — test accuracy "
@@ -76,14 +77,11 @@ def test_two_knobs_draw_a_heatmap_with_a_cell_per_pair():
     at.slider(key="sweep_seeds").set_value(2).run()
     run_sweep(at)
     result = at.session_state["sweep_result"]
-    spec, data = chart(at)
-    rect, text = spec["layer"]
-    assert rect["mark"]["type"] == "rect" and text["mark"]["type"] == "text"
-    assert rect["encoding"]["y"]["sort"] == ["0.01", "0.1", "1"]  # the first knob down
-    assert rect["encoding"]["x"]["sort"] == ["2", "8"]
-    assert len(data) == 6
-    assert_matches_summary(data, result.summary(), result.axes)
-    assert all(" ± " in t for t in data["text"])
+    (cells,) = chart(at)["data"]
+    assert cells["type"] == "heatmap"
+    assert cells["y"] == ["0.01", "0.1", "1"] and cells["x"] == ["2", "8"]  # first knob down
+    np.testing.assert_allclose(cells["z"], result.pivot().to_numpy())
+    assert all(" ± " in t for row in cells["text"] for t in row)
     at.button(key="sweep_use_best").click().run()
     assert_ok(at)
     point = result.best()
@@ -97,10 +95,11 @@ def test_categories_keep_their_order_and_the_loss_view_prefers_low():
     at.multiselect(key="sweep_values_activation").set_value(["relu", "tanh", "identity"]).run()
     at.slider(key="sweep_seeds").set_value(1).run()
     run_sweep(at)
-    spec, data = chart(at)
-    x = spec["layer"][0]["encoding"]["x"]
-    assert x["type"] == "nominal" and x["sort"] == ["relu", "tanh", "identity"]
-    assert data["activation"].tolist() == ["relu", "tanh", "identity"]
+    figure = chart(at)
+    x = figure["layout"]["xaxis"]
+    assert x["type"] == "category" and x["categoryarray"] == ["relu", "tanh", "identity"]
+    assert figure["data"][2]["x"] == ["relu", "tanh", "identity"]
+    assert_bars_match_summary(figure, at.session_state["sweep_result"].summary())
     at.radio(key="sweep_metric").set_value("test_loss").run()
     assert_ok(at)
     result = at.session_state["sweep_result"]
@@ -166,4 +165,4 @@ def test_the_result_says_when_the_set_up_changed_since():
     at.selectbox(key="w_activation").set_value("relu").run()
     assert_ok(at)
     assert any("earlier set-up" in t and "activation" in t for t in texts(at, "caption"))
-    assert len(panel(at).get("vega_lite_chart")) == 1  # the result stays
+    assert len(panel(at).get("plotly_chart")) == 1  # the result stays

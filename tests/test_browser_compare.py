@@ -4,7 +4,7 @@ the table, an A/B pair trained from one start, a lesson run and checked."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from browser_utils import (
     TIMEOUT_MS,
@@ -13,6 +13,7 @@ from browser_utils import (
     choose,
     metric,
     open_page,
+    open_panel,
     train_epochs,
     wait_for_idle,
     widget_input,
@@ -22,23 +23,14 @@ pytestmark = pytest.mark.browser
 LONG_MS = 60_000
 
 
-def panel(page: Page, title: str):
-    """The expander whose title starts with `title`, opened."""
-    block = page.locator('[data-testid="stExpander"]').filter(
-        has=page.locator("summary", has_text=title))
-    if block.locator("details").first.get_attribute("open") is None:
-        block.locator("summary").click()
-    return block
-
-
 def legend(block) -> list[str]:
-    return block.locator('[data-testid="stVegaLiteChart"] .role-legend-label text').evaluate_all(
+    return block.locator('[data-testid="stPlotlyChart"] .legendtext').evaluate_all(
         "texts => texts.map(t => t.textContent)")
 
 
 def test_ab_trains_a_pair_and_overlays_it(app_server, page, screenshot_dir):
     open_page(page, f"{app_server}/?dataset=xor&hidden=4&epochs=30")
-    block = panel(page, "Compare runs")
+    block = open_panel(page, "Compare runs")
     choose(page, "ab_knob", "Learning rate")
     box = widget_input(page, "ab_value_lr")
     box.fill("0.3")
@@ -64,9 +56,9 @@ def test_ticking_show_in_the_table_adds_a_run_to_the_overlay(app_server, page):
             button(page, "reset").click()
             expect(metric(page, "Status")).to_have_text("ready", timeout=TIMEOUT_MS)
             wait_for_idle(page)
-    block = panel(page, "Compare runs")
+    block = open_panel(page, "Compare runs")
     expect(block.locator("summary")).to_contain_text("Compare runs (2 kept)")
-    expect(block.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
+    expect(block.locator('[data-testid="stPlotlyChart"] .legendtext').first).to_be_visible()
     assert len(set(legend(block))) == 2
     # Untick "show" of the first run: a click on its cell in the editable table (a canvas).
     grid = block.locator('[data-testid="stDataFrame"]').first
@@ -74,7 +66,7 @@ def test_ticking_show_in_the_table_adds_a_run_to_the_overlay(app_server, page):
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 38, box["y"] + 53)  # the checkbox: column "show", first run
     wait_for_idle(page)
-    legend_labels = block.locator('[data-testid="stVegaLiteChart"] .role-legend-label text')
+    legend_labels = block.locator('[data-testid="stPlotlyChart"] .legendtext')
     expect(legend_labels).to_have_count(2, timeout=TIMEOUT_MS)  # one run left, in both charts
     assert set(legend(block)) == {"#2 xor · 4 tanh · sgd lr 0.03"}
     assert_no_exception(page)
@@ -87,7 +79,7 @@ def test_a_lesson_runs_checks_its_promise_and_pins_its_runs(app_server, page, sc
     expect(page.locator('[data-testid="stAlert"]').filter(has_text="Promise kept")).to_be_visible(
         timeout=LONG_MS)
     wait_for_idle(page)
-    block = panel(page, "Compare runs")
+    block = open_panel(page, "Compare runs")
     expect(block.locator("summary")).to_contain_text("(2 kept)")
     labels = legend(block)
     assert {"L7 sigmoid", "L7 ReLU"} <= set(labels), labels

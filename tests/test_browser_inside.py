@@ -118,7 +118,7 @@ def test_learning_rate_finder_sets_the_sidebar_rate(app_server, page, screenshot
     open_page(page, f"{app_server}/?dataset=moons&hidden=8&optimizer=adam")
     tab = open_tab(page, "Learning-rate finder")
     button(page, "lr_finder").click()
-    expect(tab.locator('[data-testid="stVegaLiteChart"] svg .mark-line path').first
+    expect(tab.locator(".st-key-lr_range .scatterlayer .js-line").first
            ).to_be_visible(timeout=TIMEOUT_MS)
     use = button(page, "use_lr")
     expect(use).to_be_visible(timeout=TIMEOUT_MS)
@@ -132,7 +132,7 @@ def test_learning_rate_finder_sets_the_sidebar_rate(app_server, page, screenshot
     assert before != suggested
     wait_for_idle(page)
     assert f"lr={suggested}" in page.url
-    chart = tab.locator('[data-testid="stVegaLiteChart"] svg .mark-line path')
+    chart = tab.locator(".st-key-lr_range .scatterlayer .js-line")
     expect(chart.first).to_be_visible()  # the range test does not depend on the rate: it stays
     assert_no_exception(page)
     shoot(page, screenshot_dir / "under-the-hood-lr-finder.png")
@@ -143,27 +143,30 @@ def test_errors_tab_draws_the_confusion_matrix(app_server, page, screenshot_dir)
                     "&optimizer=adam&lr=0.03")
     train(page, 15)
     tab = open_tab(page, "Errors")
-    cells = tab.locator('[data-testid="stVegaLiteChart"] svg .mark-text.role-mark text')
+    cells = tab.locator(".st-key-errors_confusion .heatmap-label text")
     expect(cells.first).to_be_visible(timeout=TIMEOUT_MS)
-    page.wait_for_function(  # 9 counts, then 3 percentages by the bars
-        "sel => document.querySelectorAll(sel).length === 12",
-        arg='[role="tabpanel"]:not([hidden]) [data-testid="stVegaLiteChart"] svg '
-            '.mark-text.role-mark text', timeout=TIMEOUT_MS)
+    page.wait_for_function(  # a count in each of the 9 cells
+        "sel => document.querySelectorAll(sel).length === 9",
+        arg=".st-key-errors_confusion .heatmap-label text", timeout=TIMEOUT_MS)
     texts = cells.evaluate_all("ts => ts.map(t => t.textContent)")  # SVG: no innerText
-    counts = [int(t.replace(",", "")) for t in texts if t and not t.endswith("%")]
+    counts = [int(t.replace(",", "")) for t in texts]
     assert len(counts) == 9 and sum(counts) == 250  # 500 points, half held out
     summary = tab.get_by_text("test points predicted right")
     right = int(summary.inner_text().split(" of ")[0].strip("*"))
     accuracy = metric(page, "Test accuracy").inner_text()
     assert f"{right / 250:.1%}" == accuracy
-    assert tab.locator('[data-testid="stVegaLiteChart"] svg .mark-rect path').count() >= 3
+    bars = tab.locator(".st-key-errors_classes .barlayer .point")
+    expect(bars).to_have_count(3)  # one per class
+    labels = tab.locator(".st-key-errors_classes .bartext").evaluate_all(
+        "ts => ts.map(t => t.textContent)")
+    assert len(labels) == 3 and all(t.endswith("%") for t in labels)
     assert_no_exception(page)
     shoot(page, screenshot_dir / "under-the-hood-errors.png")
     open_page(page, f"{app_server}/?dataset=sine&noise=0.2&hidden=8&epochs=20&optimizer=adam"
                     "&lr=0.01")
     train(page, 20)
     tab = open_tab(page, "Errors")
-    points = tab.locator('[data-testid="stVegaLiteChart"] svg .mark-symbol path')
+    points = tab.locator(".st-key-errors_predicted .scatterlayer .point")
     expect(points.first).to_be_visible(timeout=TIMEOUT_MS)
     expect(tab.get_by_text("RMSE")).to_be_visible()
     assert_no_exception(page)
@@ -175,17 +178,20 @@ def test_gradient_flow_and_activations_after_training(app_server, page):
                     "&optimizer=adam&lr=0.01")
     train(page, 20)
     tab = open_tab(page, "Gradient flow")
-    lines = tab.locator('[data-testid="stVegaLiteChart"] svg .mark-line.role-mark path')
+    lines = tab.locator('[data-testid="stPlotlyChart"] .scatterlayer .js-line')
     expect(lines.first).to_be_visible(timeout=TIMEOUT_MS)
     page.wait_for_function(  # 4 Linear layers, in the gradient chart and in the weight chart
         "sel => document.querySelectorAll(sel).length === 8",
-        arg='[role="tabpanel"]:not([hidden]) [data-testid="stVegaLiteChart"] svg '
-            '.mark-line.role-mark path', timeout=TIMEOUT_MS)
+        arg='[role="tabpanel"]:not([hidden]) [data-testid="stPlotlyChart"] .scatterlayer '
+            '.js-line', timeout=TIMEOUT_MS)
+    legend = tab.locator(".st-key-flow_grad_norm .legendtext").evaluate_all(
+        "ts => ts.map(t => t.textContent)")
+    assert legend == ["W₁", "W₂", "W₃", "W₄"]
     tab = open_tab(page, "Activations")
     for layer in (1, 2, 3):
         expect(tab.get_by_text(f"Layer {layer} · 8 units · dead:")).to_be_visible(
             timeout=TIMEOUT_MS)
-    bars = tab.locator('[data-testid="stVegaLiteChart"] svg .mark-rect.role-mark path')
+    bars = tab.locator('[data-testid="stPlotlyChart"] .barlayer .point')
     expect(bars.first).to_be_visible(timeout=TIMEOUT_MS)
     assert bars.count() >= 3 * 10  # a histogram per hidden layer
     assert_no_exception(page)

@@ -1,5 +1,5 @@
 """The sweep panel in real headless Chromium: open it, run a small two-knob sweep, see the
-heatmap (Vega's SVG rect marks, one per grid point) and use the best point."""
+heatmap (plotly's cell labels, one per grid point) and use the best point."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from browser_utils import (
 )
 
 PANEL = ".st-key-sweep_panel"
-CELLS = f"{PANEL} [data-testid='stVegaLiteChart'] svg .mark-rect.role-mark path"
+CELLS = f"{PANEL} .st-key-sweep_chart .heatmap-label text"
 
 
 

@@ -63,7 +63,9 @@ def test_load_a_set_up_and_reject_bad_files(app_server, page, tmp_path):
 
 def test_show_the_code(app_server, page):
     _open_panel(page, f"{app_server}/?dataset=moons&epochs=5")
+    wait_for_idle(page)  # a click on a toggle while the page reruns can be lost
     page.get_by_text("Show the code").click()
+    expect(page.get_by_role("switch", name="Show the code")).to_be_checked()
     code = page.locator('[data-testid="stCode"]').filter(has_text="def _moons")
     expect(code).to_be_visible(timeout=TIMEOUT_MS)
     assert "import playground" not in code.inner_text()

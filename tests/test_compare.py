@@ -1,4 +1,4 @@
-"""playground.compare: run records, config differences and overlaid curves."""
+"""playground.compare: run records, config differences, and their curves overlaid (plots.overlay)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import numpy as np
 from playground import Config, train
 from playground.compare import (
     RECORD_POINTS,
+    X_AXES,
     config_diff,
     describe,
     diff_table,
-    overlay_curves,
     record_of,
     summary_table,
 )
+from playground.draw.plots import overlay
 
 BASE = Config(dataset="xor", hidden=(4,), epochs=5, n_samples=100)
 
@@ -60,13 +61,12 @@ def test_summary_and_overlay_carry_the_histories():
     assert summary["test accuracy"].tolist() == [r.final("test_acc") for r in records]
     assert summary["epochs"].tolist() == [5, 5]
     for x in ("epoch", "seconds", "steps"):
-        data, spec = overlay_curves(records, "test_loss", x=x, title="test loss", log_y=True)
-        assert spec["encoding"]["y"]["scale"]["type"] == "log"
-        for r in records:
-            rows = data[data["run"] == r.label]
-            np.testing.assert_allclose(rows["x"], r.history[x])
-            np.testing.assert_allclose(rows["value"], r.history["test_loss"])
-    assert spec["encoding"]["color"]["scale"]["domain"] == ["lr 0.03", "lr 0.3"]
+        fig = overlay(records, "test_loss", x=x, title="test loss", log_y=True)
+        assert fig.layout.yaxis.type == "log" and fig.layout.xaxis.title.text == X_AXES[x]
+        for r, trace in zip(records, fig.data, strict=True):
+            np.testing.assert_allclose(trace.x, r.history[x])
+            np.testing.assert_allclose(trace.y, r.history["test_loss"])
+    assert [t.name for t in fig.data] == ["lr 0.03", "lr 0.3"]
 
 
 def test_describe_names_data_network_and_optimizer():

@@ -3,6 +3,7 @@
 import copy
 import io
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from PIL import Image
 from torch import nn
 
 from playground import Config, Run, insight, train
-from playground.datasets import grid
+from playground.datasets import grid, make_data
 
 W1 = Config(dataset="moons", n_samples=1000, noise=0.2, test_fraction=0.2, hidden=(16, 16),
             activation="relu", optimizer="adam", lr=0.01, batch_size=32, epochs=100, seed=0)
@@ -101,6 +102,9 @@ def test_dead_relu_share_matches_a_direct_check():
     assert [s["dead"] for s in stats] == pytest.approx(direct)
     assert stats[0]["dead"] >= 5 / 16
     assert stats[0]["saturated"] is None and stats[0]["width"] == 16
+    first = manual_hidden(run, run.data.X_train)[0].numpy()
+    assert stats[0]["dead_units"] == np.flatnonzero(~(first > 0).any(axis=0)).tolist()
+    assert {0, 1, 2, 3, 4} <= set(stats[0]["dead_units"]) and stats[0]["saturated_units"] == []
     counts, edges = stats[1]["histogram"]
     assert counts.sum() == 800 * 16 and len(edges) == insight.HIST_BINS + 1
 
@@ -113,7 +117,9 @@ def test_saturated_tanh_share_matches_a_direct_check():
     a = manual_hidden(run, run.data.X_train)[0].numpy()
     direct = np.mean((np.abs(a) > 0.99).mean(axis=0) > 0.9)
     assert stats[0]["saturated"] == pytest.approx(direct) and direct > 0.5
-    assert stats[0]["dead"] is None
+    assert stats[0]["dead"] is None and stats[0]["dead_units"] == []
+    units = np.flatnonzero((np.abs(a) > 0.99).mean(axis=0) > 0.9).tolist()
+    assert stats[0]["saturated_units"] == units
 
 
 def test_neuron_grid_equals_the_model_prefix_on_the_grid():
@@ -226,3 +232,11 @@ def test_snapshots_of_a_large_network_are_drawn_at_once():
     assert not run._snapshots.lazy
     run.fit()
     assert all(isinstance(kept, np.ndarray) for _, kept in run._snapshots.items)
+
+
+def test_class_names_default_and_digits():
+    assert insight.class_names(make_data("xor", 40, 0.0, 0.5, 0)) == ["class 0", "class 1"]
+    digits = make_data("digits", 200, 0.0, 0.5, 0)
+    assert insight.class_names(digits) == [str(k) for k in range(10)]
+    uploaded = SimpleNamespace(name="csv-pets", n_classes=2, class_names=("cat", "dog"))
+    assert insight.class_names(uploaded) == ["cat", "dog"]  # the data's own labels win

@@ -8,6 +8,11 @@ import numpy as np
 # TF Playground's orange and blue, then Tableau 10 without its own blue and orange.
 CLASS_COLOURS = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+TRAIN, TEST = "#0877bd", "#e4572e"  # a run's train and test curves
+# Runs side by side (Compare runs, sweeps, the optimizers on one landscape): colour-blind safe.
+RUN_COLOURS = ("#0877bd", "#e4572e", "#2a9d3a", "#8e44ad", "#f59322", "#17becf", "#7f7f7f",
+               "#bcbd22", "#d62728", "#1f3b73")
+MUTED = "#555555"  # reference lines and notes drawn over a chart
 # Backgrounds reach only this share of a class colour (the rest white), so points drawn in the
 # full colour stay visible on regions of their own class.
 BACKGROUND = 0.7

@@ -31,9 +31,9 @@ from torch import nn
 from .. import insight
 from ..datasets import FEATURES, grid
 from ..nn.losses import predictions
+from ..nn.metrics import score
 from ..schedule import PACES, SCHEDULER
 from ..snapshots import value_range
-from ..nn.metrics import score
 from . import diagram
 from .colours import BACKGROUND, CLASS_COLOURS, _class_pixels, diverging_rgb, rgb
 from .raster import pca_basis

@@ -16,12 +16,14 @@ from playground.compare import (
     config_diff,
     describe,
     diff_table,
-    overlay_curves,
     record_of,
     summary_table,
 )
+from playground.draw.plots import overlay
+from playground.nn.losses import LOSSES, resolve_loss
 from playground.nn.metrics import score
 from playground.ui.live import training_slot
+from playground.ui.plot import show
 from playground.ui.sidebar import field_label
 
 state = st.session_state
@@ -162,15 +164,17 @@ def _overlay(shown: list[RunRecord]) -> None:
     split = right.radio("Curves of the", ["test", "train"], horizontal=True,
                         key="compare_split", format_func=lambda s: f"{s} set")
     charts = st.columns(2)
-    loss = overlay_curves(shown, f"{split}_loss", x=x, title=f"{split} loss", log_y=True)
-    charts[0].vega_lite_chart(loss[0], loss[1], width="stretch", height=300)
+    with charts[0]:
+        show(overlay(shown, f"{split}_loss", x=x, title=f"{split} loss", log_y=True),
+             "compare_loss")
     tasks = {r.task for r in shown}
-    if len(tasks) == 1:
-        key, title = score(next(iter(tasks)), split)
-        metric = overlay_curves(shown, key, x=x, title=title, percent=tasks != {"regression"})
-        charts[1].vega_lite_chart(metric[0], metric[1], width="stretch", height=300)
-    else:
-        charts[1].caption("Accuracy and R² cannot share an axis: show runs of one kind.")
+    with charts[1]:
+        if len(tasks) == 1:
+            key, title = score(next(iter(tasks)), split)
+            show(overlay(shown, key, x=x, title=title, percent=tasks != {"regression"}),
+                 "compare_metric")
+        else:
+            st.caption("Accuracy and R² cannot share an axis: show runs of one kind.")
     _differences(shown)
 
 
@@ -196,6 +200,7 @@ def _differences(shown: list[RunRecord]) -> None:
 # ---- A/B: one knob changed, same data, same initial weights ------------------------------------
 AB_KNOBS = tuple(n for n, f in FIELDS.items() if f.metadata["group"] == "Training"
                  and n not in ("seed", "device")) + ("activation", "dropout")
+AB_DEFAULT = "optimizer"  # the first choice that differs from A always changes the training
 
 
 def _ab_ui(run: Run) -> None:
@@ -205,7 +210,8 @@ def _ab_ui(run: Run) -> None:
                "same initial weights on the same data, with the same batches, so any "
                "difference in the curves comes from that one setting.")
     cols = st.columns([1, 1, 1])
-    knob = cols[0].selectbox("Setting", AB_KNOBS, key="ab_knob", format_func=field_label)
+    knob = cols[0].selectbox("Setting", AB_KNOBS, key="ab_knob", format_func=field_label,
+                             index=AB_KNOBS.index(AB_DEFAULT))
     value = _value_widget(cols[1], knob, cfg)
     cols[2].markdown("<div style='height:1.75rem'></div>", unsafe_allow_html=True)
     verdict = state.get("ab_verdict")
@@ -229,12 +235,21 @@ def _ab_ui(run: Run) -> None:
 def _value_widget(col, knob: str, cfg: Config) -> str:
     f, current = FIELDS[knob], getattr(cfg, knob)
     if f.metadata["choices"] and f.type == "str":
-        options = [c for c in f.metadata["choices"] if c != current] or [current]
+        options = [c for c in f.metadata["choices"] if _differs(knob, c, cfg)] or [current]
         return col.selectbox("B's value", options, key=f"ab_value_{knob}")
     if f.type == "bool":
         return str(col.selectbox("B's value", [not current, current], key=f"ab_value_{knob}"))
     return col.text_input("B's value", key=f"ab_value_{knob}", placeholder=f"A has {current:g}",
                           help=f.metadata["help"])
+
+
+def _differs(knob: str, value: str, cfg: Config) -> bool:
+    """Whether B = `value` is a real change: a loss must suit the task and not be the one
+    'auto' already picks (cross-entropy is 'auto' on classes, MSE on numbers)."""
+    if knob != "loss":
+        return value != getattr(cfg, knob)
+    loss = LOSSES[value]
+    return cfg.task in loss.tasks and resolve_loss(value, cfg.task).name != cfg.resolved_loss
 
 
 def _run_ab(a: Config, b: Config, knob: str, run: Run) -> None:

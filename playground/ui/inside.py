@@ -7,9 +7,10 @@ import numpy as np
 import streamlit as st
 
 from playground import Config, ConfigError, Data, Run, insight, train
-from playground.draw import charts
+from playground.draw import error_plots, plots
 from playground.draw.equations import backward_equations, forward_equations
 from playground.scratch.gradcheck import gradcheck
+from playground.ui.plot import show
 from playground.ui.sidebar import key
 
 state = st.session_state
@@ -113,14 +114,12 @@ def _class_errors(run: Run, split: str) -> None:
         st.caption("Confusion matrix: rows are the true classes, columns the model's guesses, "
                    "each cell a count shaded by its share of the row. A good model fills the "
                    "blue diagonal; a dark orange cell is a pair of classes it mixes up.")
-        frame, spec = charts.confusion_matrix(matrix, names)
-        st.vega_lite_chart(frame, spec, width="stretch", height=max(200, 34 * len(names) + 60))
+        show(error_plots.confusion_matrix(matrix, names), "errors_confusion")
     with right_col:
         st.caption("Each class's share of points predicted right; the dashed line is the "
                    "overall accuracy. A class far below it is one the model has not learned.")
-        frame, spec = charts.class_accuracy(insight.class_accuracy(matrix),
-                                            matrix.sum(axis=1), names, right / max(total, 1))
-        st.vega_lite_chart(frame, spec, width="stretch", height=max(160, 30 * len(names) + 40))
+        show(error_plots.class_accuracy(insight.class_accuracy(matrix), matrix.sum(axis=1),
+                                        names, right / max(total, 1)), "errors_classes")
 
 
 def _regression_errors(run: Run, split: str) -> None:
@@ -134,19 +133,17 @@ def _regression_errors(run: Run, split: str) -> None:
         st.caption("Each point's prediction against its true target. A perfect model puts "
                    "every point on the dashed diagonal; a flat cloud means it predicts about "
                    "the average everywhere.")
-        frame, spec = charts.predicted_vs_actual(y, yhat)
-        st.vega_lite_chart(frame, spec, width="stretch", height=300)
+        show(error_plots.predicted_vs_actual(y, yhat), "errors_predicted")
     with right:
         st.caption("Each point's error (actual − prediction) against the prediction. Look for a "
                    "shapeless band around zero; a curve or a funnel is a pattern the model "
                    "misses in part of the range.")
-        frame, spec = charts.residual_plot(y, yhat)
-        st.vega_lite_chart(frame, spec, width="stretch", height=300)
+        show(error_plots.residual_plot(y, yhat), "errors_residuals")
 
 
 def _lr_finder(cfg: Config, data: Data) -> None:
     st.caption("A short test run from this set-up's initial weights whose learning rate grows "
-               "exponentially, from 1e-5 to 10 over 200 steps. The loss first barely moves, then "
+               "exponentially, from 0.00001 to 10 over 200 steps. The loss first barely moves, then "
                "falls, then blows up; a good rate sits where it falls fastest (the dashed line).")
     # The range test ignores the set-up's own rate: keep its result when only that changes
     # (as "Use learning rate" does).
@@ -154,8 +151,7 @@ def _lr_finder(cfg: Config, data: Data) -> None:
                        lambda: insight.lr_finder(cfg, data=data))
     if result is None:
         return
-    frame, spec = charts.lr_range(result["lrs"], result["losses"], result["suggested"])
-    st.vega_lite_chart(frame, spec, width="stretch", height=280)
+    show(plots.lr_range(result["lrs"], result["losses"], result["suggested"]), "lr_range")
     suggested = float(f"{result['suggested']:.2g}")
     st.button(f"Use learning rate {suggested:g}", key="use_lr", on_click=_use_lr,
               args=(suggested,), help="Sets the learning rate in the sidebar.")
@@ -174,8 +170,7 @@ def _gradient_flow(run: Run) -> None:
         st.info("Train for a few epochs to see the gradients flow.")
         return
     for prefix, title in (("grad_norm", "gradient norm"), ("weight_norm", "weight norm")):
-        frame, spec = charts.layer_curves(run.history, prefix, title=title)
-        st.vega_lite_chart(frame, spec, width="stretch", height=300)
+        show(plots.layer_norms(run.history, prefix, title=title), f"flow_{prefix}")
 
 
 def _activations(run: Run) -> None:
@@ -190,13 +185,20 @@ def _activations(run: Run) -> None:
     for i, layer in enumerate(stats):
         with columns[i % len(columns)]:
             notes = [f"{layer['width']} units"]
-            if layer["dead"] is not None:
-                notes.append(f"dead: {layer['dead']:.0%}")
-            if layer["saturated"] is not None:
-                notes.append(f"saturated: {layer['saturated']:.0%}")
+            for kind in ("dead", "saturated"):
+                if layer[kind] is not None:
+                    notes.append(f"{kind}: {layer[kind]:.0%}"
+                                 + _units(i, layer[f"{kind}_units"]))
             st.markdown(f"**Layer {i + 1}** · " + " · ".join(notes))
-            frame, spec = charts.histogram(*layer["histogram"], title="activation")
-            st.vega_lite_chart(frame, spec, width="stretch", height=240)
+            show(plots.histogram(*layer["histogram"], layer=f"h{i + 1}"), f"activations_{i}")
+
+
+def _units(layer: int, units: list[int], limit: int = 6) -> str:
+    """' (h1.2, h1.5)': the units named as the network diagram names them, the first few."""
+    if not units:
+        return ""
+    names = [f"h{layer + 1}.{u + 1}" for u in units[:limit]]
+    return f" ({', '.join(names)}{', …' if len(units) > limit else ''})"
 
 
 def _numpy_version(cfg: Config) -> tuple[Config | None, str]:
@@ -218,9 +220,8 @@ def _engines(cfg: Config, numpy_cfg: Config | None, why_not: str, data: Data) ->
         return
     history = {"epoch": runs["PyTorch"].history["epoch"],
                **{name: run.history["train_loss"] for name, run in runs.items()}}
-    frame, spec = charts.curves(history, {"PyTorch": "PyTorch", "NumPy": "NumPy"},
-                                title="train loss")
-    st.vega_lite_chart(frame, spec, width="stretch", height=260)
+    show(plots.pair(history, {"PyTorch": "PyTorch", "NumPy": "NumPy"},
+                    title="train loss"), "engines_curves")
     gap = max(abs(a - b) for a, b in zip(history["PyTorch"], history["NumPy"], strict=True))
     cols = st.columns(3)
     cols[0].metric("Largest gap between the curves", f"{gap:.2g}")

@@ -10,7 +10,8 @@ import numpy as np
 import streamlit as st
 
 from playground import FIELDS, Config, ConfigError, Run
-from playground.draw import charts
+from playground.draw.sweep_plots import sweep_figure
+from playground.draw.theme import value_label
 from playground.nn import metrics
 from playground.sweep import (
     MAX_MODELS,
@@ -22,6 +23,7 @@ from playground.sweep import (
 )
 from playground.train import changed_fields
 from playground.ui.live import training_slot
+from playground.ui.plot import show
 from playground.ui.sidebar import LR_STEPS, key
 
 state = st.session_state
@@ -201,11 +203,8 @@ def _result(cfg: Config) -> None:
     st.markdown(best_text(result, metric))
     st.caption(_setup_text(result) + _staleness(result, cfg))
     titles = {name: _title(name) for name in result.axes}
-    data, spec = charts.sweep_chart(summary, result.axes, f"final {label}", percent=percent,
-                                    lower_better=metric == "test_loss", titles=titles)
-    rows = len(result.axes[next(iter(result.axes))])
-    height = 44 * rows + 60 if len(result.axes) == 2 else 300
-    st.vega_lite_chart(data, spec, width="stretch", height=height)
+    show(sweep_figure(summary, result.axes, f"final {label}", percent=percent,
+                      lower_better=metric == "test_loss", titles=titles), "sweep_chart")
     if len(result.axes) == 1 and len(result.seeds) > 1:
         st.caption("Dot: the mean over the seeds; shaded bar: ± one standard deviation; thin "
                    "line: from the lowest seed to the highest.")
@@ -227,7 +226,7 @@ def best_point(result: SweepResult, best: dict[str, Any]) -> dict[str, Any]:
 
 
 def _point_text(point: dict[str, Any]) -> str:
-    return ", ".join(f"{knob_label(k)} {charts.value_label(v)}" for k, v in point.items())
+    return ", ".join(f"{knob_label(k)} {value_label(v)}" for k, v in point.items())
 
 
 def best_text(result: SweepResult, metric: str) -> str:
@@ -280,7 +279,7 @@ def _staleness(result: SweepResult, cfg: Config) -> str:
 def _table(summary, result: SweepResult, percent: bool) -> None:
     table = summary.copy()
     for name in result.axes:
-        table[name] = [charts.value_label(v) for v in table[name]]
+        table[name] = [value_label(v) for v in table[name]]
     stats = ("mean", "std", "min", "max")
     if percent:  # in percentage points, all with one decimal (Streamlit's "percent" trims zeros)
         table[list(stats)] *= 100

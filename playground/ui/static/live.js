@@ -223,13 +223,7 @@ function draw() {
     S.frame = f;
     S.stats.frames++;
     S.toAck = f.header.seq;
-    // At rest at an epoch the page's panels below were not drawn at (paused, stepped, stopped
-    // on its own): they show the model too, so ask for a rerun, once per epoch.
-    const e = f.header.epoch;
-    if (!f.header.playing && S.trigger && e !== S.pageEpoch && e !== S.asked) {
-      S.asked = e;
-      S.trigger("stopped", e);
-    }
+    askForRerun();
   }
   if (!S.structure || !S.frame || !S.root.isConnected || !S.root.clientWidth) {
     if (S.toAck !== null && S.toAck !== undefined) { ack(S.toAck); S.toAck = null; }
@@ -421,6 +415,22 @@ function ensureAttached() {
     requestDraw();
   }
 }
+// At rest at an epoch the page's panels below were not drawn at (paused, stepped, stopped on
+// its own): they show the model too, so ask Streamlit for a rerun; again after a while if none
+// came (a request made while the page's script was still running can be lost).
+function askForRerun() {
+  const f = S.frame;
+  if (!f || f.header.playing || !S.trigger || f.header.epoch === S.pageEpoch) return;
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (app && app.dataset.testScriptState === "running") return; // its end mounts the view anew
+  const now = performance.now();
+  if (S.asked === f.header.epoch && now - S.askedAt < 1500) return;
+  S.asked = f.header.epoch;
+  S.askedAt = now;
+  S.trigger("stopped", `${f.header.epoch}:${Date.now()}`);
+}
+setInterval(askForRerun, 250);
+
 function watch() {
   ensureAttached();
   requestAnimationFrame(watch);
