@@ -24,7 +24,7 @@ state = st.session_state
 
 st.sidebar.title("MLP Playground")
 st.sidebar.caption("Every setting is in the page's link: copy it to share this exact experiment.")
-cfg = session.apply(sidebar_ui(state.cfg))
+cfg = session.apply(sidebar_ui())
 run = session.current_run(cfg)
 
 st.markdown("### Watch a neural network learn")

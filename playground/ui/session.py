@@ -9,7 +9,7 @@ import streamlit as st
 
 from playground import Config, ConfigError, Data, Run, make_data
 from playground.train import LIVE_FIELDS, changed_fields
-from playground.ui.sidebar import field_label, key, load_into_widgets, values_to_config
+from playground.ui.sidebar import field_label, load_into_widgets, put_in_sidebar, values_to_config
 
 state = st.session_state
 
@@ -109,9 +109,9 @@ def on_step() -> None:
 
 def on_reset() -> None:
     state.training = False
-    state[key("seed")] = (state.cfg.seed + 1) % (2**31)
+    put_in_sidebar({"seed": (state.cfg.seed + 1) % (2**31)})
 
 
 def on_new_data() -> None:
     state.training = False
-    state[key("data_seed")] = (state.cfg.data_seed + 1) % (2**31)
+    put_in_sidebar({"data_seed": (state.cfg.data_seed + 1) % (2**31)})
