@@ -31,6 +31,28 @@ def wait_for_idle(page: Page, timeout_ms: int = TIMEOUT_MS) -> None:
     page.wait_for_selector(APP_IDLE, state="attached", timeout=timeout_ms)
 
 
+# Any change of the script state after an idle page means a script run started; a
+# MutationObserver sees it even when the run is over before the next poll.
+_WATCH_RUN_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__scriptRan = false;
+    window.__runWatch?.disconnect();
+    window.__runWatch = new MutationObserver(() => { window.__scriptRan = true; });
+    window.__runWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def click_and_wait(page: Page, target, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Click `target` (a locator) and wait until the script run it asks for has finished.
+    wait_for_idle() right after a click can pass before that run starts: the page is still
+    idle from the run before, and what is read next belongs to neither."""
+    wait_for_idle(page, timeout_ms)
+    page.evaluate(_WATCH_RUN_JS)
+    target.click(timeout=timeout_ms)
+    page.wait_for_function("() => window.__scriptRan", timeout=timeout_ms)
+    wait_for_idle(page, timeout_ms)
+
+
 def assert_no_exception(page: Page) -> None:
     """Fail if the page shows any Streamlit exception box.
 

@@ -8,13 +8,20 @@ from streamlit.testing.v1 import AppTest
 
 from playground import FIELDS, Config
 from playground.lessons import LESSONS
-from playground.ui.sidebar import key, widget_value
+from playground.ui.sidebar import SETUP, key, widget_value
+
+WIDGETS = ("selectbox", "multiselect", "number_input", "slider", "select_slider", "text_input",
+           "toggle")
 
 
 def assert_loaded(at: AppTest, cfg: Config) -> None:
-    """The sidebar shows `cfg` and the page trains exactly that set-up."""
+    """The sidebar's set-up is `cfg`, every widget it draws shows it, and the page trains it."""
+    assert at.session_state[SETUP] == {name: widget_value(cfg, name) for name in FIELDS}
+    drawn = {w.key: w.value for kind in WIDGETS for w in at.sidebar.get(kind)}
+    assert {key("dataset"), key("hidden"), key("lr")} <= set(drawn)
     for name in FIELDS:
-        assert at.session_state[key(name)] == widget_value(cfg, name), name
+        if key(name) in drawn:
+            assert drawn[key(name)] == widget_value(cfg, name), name
     assert at.session_state["cfg"] == cfg
     assert job(at).run.config == cfg
 

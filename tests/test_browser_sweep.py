@@ -3,6 +3,8 @@ heatmap (plotly's cell labels, one per grid point) and use the best point."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from browser_utils import (
@@ -10,6 +12,7 @@ from browser_utils import (
     assert_no_exception,
     button,
     choose,
+    click_and_wait,
     open_page,
     wait_for_idle,
     widget_input,
@@ -17,7 +20,6 @@ from browser_utils import (
 
 PANEL = ".st-key-sweep_panel"
 CELLS = f"{PANEL} .st-key-sweep_chart .heatmap-label text"
-
 
 
 def test_a_two_knob_sweep_draws_a_heatmap_and_its_best_can_be_used(app_server, page,
@@ -43,9 +45,14 @@ def test_a_two_knob_sweep_draws_a_heatmap_and_its_best_can_be_used(app_server, p
     page.set_viewport_size({"width": 1400, "height": 2000})  # the whole panel drawn at once
     wait_for_idle(page)
     page.locator(PANEL).screenshot(path=screenshot_dir / "sweep.png")
-    button(page, "sweep_use_best").click()
-    wait_for_idle(page)
-    hidden = widget_input(page, "w_hidden").input_value()
-    assert hidden in ("2", "4", "8")
-    assert f"hidden={hidden}" in page.url
+    use = button(page, "sweep_use_best")
+    best = re.fullmatch(r"Use the best: learning rate ([\d.e-]+), width (\d+)",
+                        use.inner_text().strip())
+    assert best, use.inner_text()
+    lr, width = best.groups()
+    assert width in ("2", "4", "8")
+    click_and_wait(page, use)
+    expect(widget_input(page, "w_hidden")).to_have_value(width)
+    expect(page.locator('.st-key-w_lr [data-testid="stSliderThumbValue"]')).to_have_text(lr)
+    expect(page).to_have_url(re.compile(rf"[?&]hidden={width}(&|$)"))
     assert_no_exception(page)

@@ -11,7 +11,7 @@ from playground.draw import error_plots, plots
 from playground.draw.equations import backward_equations, forward_equations
 from playground.scratch.gradcheck import gradcheck
 from playground.ui.plot import show
-from playground.ui.sidebar import key
+from playground.ui.sidebar import put_in_sidebar
 
 state = st.session_state
 STATS_POINTS = 2000  # activation statistics on at most this many training points (every rerun)
@@ -158,7 +158,7 @@ def _lr_finder(cfg: Config, data: Data) -> None:
 
 
 def _use_lr(lr: float) -> None:
-    state[key("lr")] = lr
+    put_in_sidebar({"lr": lr})
 
 
 def _gradient_flow(run: Run) -> None:

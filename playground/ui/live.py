@@ -109,17 +109,17 @@ def on_pace() -> None:
 
 
 def on_reset() -> None:
-    from playground.ui.sidebar import key
+    from playground.ui.sidebar import put_in_sidebar
 
     state.job.pause()
-    state[key("seed")] = (state.cfg.seed + 1) % (2**31)
+    put_in_sidebar({"seed": (state.cfg.seed + 1) % (2**31)})
 
 
 def on_new_data() -> None:
-    from playground.ui.sidebar import key
+    from playground.ui.sidebar import put_in_sidebar
 
     state.job.pause()
     if state.cfg.tf_seed:  # a new seed as TF Playground's own button draws one: five decimals
-        state[key("tf_seed")] = f"{random.random():.5f}"
+        put_in_sidebar({"tf_seed": f"{random.random():.5f}"})
     else:
-        state[key("data_seed")] = (state.cfg.data_seed + 1) % (2**31)
+        put_in_sidebar({"data_seed": (state.cfg.data_seed + 1) % (2**31)})

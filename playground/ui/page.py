@@ -34,7 +34,7 @@ def page() -> None:
     st.sidebar.title("MLP Playground")
     st.sidebar.caption("Every setting is in the page's link: copy it to share this exact "
                        "experiment.")
-    cfg = session.apply(sidebar_ui(state.cfg))
+    cfg = session.apply(sidebar_ui())
     if state.config_errors:
         st.sidebar.error("These settings are not possible, so the model keeps the last valid "
                          "ones:\n\n" + "\n".join(f"- **{k}**: {v}"

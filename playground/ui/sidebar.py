@@ -35,17 +35,44 @@ def key(name: str) -> str:
     return f"w_{name}"
 
 
-def widget_value(cfg: Config, name: str) -> Any:
-    value = getattr(cfg, name)
+# The set-up the sidebar shows lives in the session's own state, field -> widget value: Streamlit
+# drops a widget's value in any run that does not draw it (features on 1-D data, momentum under
+# Adam), and a widget that comes back would start empty or from an older value. `PENDING` names
+# the widgets whose value must be fed from the set-up before they are drawn: hidden last time,
+# or set by a callback (a link, Reset, a lesson, a loaded file, "Use the best").
+SETUP, PENDING = "setup", "setup_pending"
+
+
+def _setup() -> dict[str, Any]:
+    return st.session_state.setdefault(SETUP, {})
+
+
+def _pending() -> set[str]:
+    return st.session_state.setdefault(PENDING, set())
+
+
+def _widget_form(name: str, value: Any) -> Any:
     if name == "hidden":
         return ", ".join(map(str, value))
     return list(value) if name == "features" else value
 
 
+def widget_value(cfg: Config, name: str) -> Any:
+    return _widget_form(name, getattr(cfg, name))
+
+
+def put_in_sidebar(values: dict[str, Any]) -> None:
+    """Put Config values (field -> value) in the sidebar; call from a callback or before the
+    sidebar is drawn."""
+    setup, pending = _setup(), _pending()
+    for name, value in values.items():
+        setup[name] = _widget_form(name, value)
+        pending.add(name)
+
+
 def load_into_widgets(cfg: Config) -> None:
-    """Show `cfg` in the widgets (first visit, a link, Reset, New data); call before drawing."""
-    for name in FIELDS:
-        st.session_state[key(name)] = widget_value(cfg, name)
+    """Show all of `cfg` in the sidebar (first visit, a lesson, a loaded set-up file)."""
+    put_in_sidebar({name: getattr(cfg, name) for name in FIELDS})
 
 
 def _shown(name: str, values: dict[str, Any]) -> bool:
@@ -69,21 +96,59 @@ def _steps_with(steps: tuple[float, ...], value: float) -> list[float]:
     return sorted({*steps, value})
 
 
+def _loss_options(values: dict[str, Any]) -> list[str]:
+    task = DATASETS[values["dataset"]].task
+    return [n for n, loss in LOSSES.items() if task in loss.tasks]
+
+
+def _dataset_options() -> list[str]:
+    """The built-in datasets, then this session's uploads (never another session's)."""
+    return [*FIELDS["dataset"].metadata["choices"], *my_datasets()]
+
+
+def _samples_hi(values: dict[str, Any]) -> int:
+    return int(DATASETS[values["dataset"]].max_samples or FIELDS["n_samples"].metadata["hi"])
+
+
+def _fitted(name: str, value: Any, values: dict[str, Any]) -> Any:
+    """What the widget can hold next to the fields above it: a loss that fits the data, a
+    dataset this session offers (a set-up file may name someone's upload), no more samples
+    than the dataset has."""
+    if name == "loss":
+        return value if value in _loss_options(values) else "auto"
+    if name == "dataset":
+        options = _dataset_options()
+        return value if value in options else options[0]
+    if name == "n_samples":
+        return min(int(value), _samples_hi(values))
+    return value
+
+
 def _draw(name: str, values: dict[str, Any]) -> Any:
+    """Feed the widget from the set-up when its own value may be gone, draw it, keep its value."""
+    k, setup, pending = key(name), _setup(), _pending()
+    current = setup[name] if name in pending or k not in st.session_state else st.session_state[k]
+    value = _fitted(name, current, values)
+    if name in pending or value != current:
+        st.session_state[k] = value
+    setup[name] = _widget(name, values)
+    pending.discard(name)
+    return setup[name]
+
+
+def _widget(name: str, values: dict[str, Any]) -> Any:
     """One widget; its options and limits come from the field's metadata."""
     f, k = FIELDS[name], key(name)
     meta, label, help_text = f.metadata, field_label(name), field_help(name, values)
     if name == "loss":
-        task = DATASETS[values["dataset"]].task
-        options = [n for n, loss in LOSSES.items() if task in loss.tasks]
-        if st.session_state.get(k) not in options:
-            st.session_state[k] = "auto"
-        return st.selectbox(label, options, key=k, help=help_text)
+        return st.selectbox(label, _loss_options(values), key=k, help=help_text)
     if name == "hidden":
         return st.text_input("Neurons per hidden layer", key=k, help=help_text,
                              placeholder="none: a linear model")
     if name == "dataset":
-        return _dataset_select(label, help_text)
+        return st.selectbox(label, _dataset_options(), key=k, format_func=LABELS["dataset"],
+                            help=help_text + " Or bring your own CSV file: see 'Bring your own "
+                            "data' below the charts.")
     if meta["choices"] and f.type == "str":
         fmt = LABELS.get(name, str)
         return st.selectbox(label, meta["choices"], key=k, help=help_text, format_func=fmt)
@@ -103,20 +168,8 @@ def _draw(name: str, values: dict[str, Any]) -> Any:
     if f.type == "float":
         return st.slider(label, float(meta["lo"]), float(meta["hi"]), key=k, help=help_text,
                          step=0.01 if meta["hi"] <= 1 else 0.1)
-    hi = DATASETS[values["dataset"]].max_samples if name == "n_samples" else None
-    hi = int(hi or meta["hi"])
-    st.session_state[k] = min(int(st.session_state[k]), hi)
+    hi = _samples_hi(values) if name == "n_samples" else int(meta["hi"])
     return st.number_input(label, int(meta["lo"]), hi, key=k, help=help_text, step=1)
-
-
-def _dataset_select(label: str, help_text: str) -> str:
-    """The built-in datasets, then this session's uploads (never another session's)."""
-    k, options = key("dataset"), [*FIELDS["dataset"].metadata["choices"], *my_datasets()]
-    if st.session_state.get(k) not in options:  # e.g. a set-up file naming someone's upload
-        st.session_state[k] = options[0]
-    return st.selectbox(label, options, key=k, format_func=LABELS["dataset"],
-                        help=help_text + " Or bring your own CSV file: see 'Bring your own "
-                        "data' below the charts.")
 
 
 def _dataset_caption(name: str) -> str:
@@ -126,8 +179,8 @@ def _dataset_caption(name: str) -> str:
     return DATASETS[name].help
 
 
-def sidebar_ui(cfg: Config) -> dict[str, Any]:
-    """Draw every knob, grouped; return the values (hidden knobs keep the current config's)."""
+def sidebar_ui() -> dict[str, Any]:
+    """Draw every knob, grouped; return the values (hidden knobs keep the set-up's)."""
     for spec in my_datasets().values():
         userdata.register(spec)  # the shared registry holds uploads weakly: keep ours in it
     values: dict[str, Any] = {}
@@ -141,7 +194,8 @@ def sidebar_ui(cfg: Config) -> dict[str, Any]:
                     if name == "dataset":
                         st.caption(_dataset_caption(values[name]))
                 else:
-                    values[name] = widget_value(cfg, name)
+                    values[name] = _setup()[name]
+                    _pending().add(name)  # Streamlit forgets the widget's value this run
     return values
 
 

@@ -24,7 +24,7 @@ from playground.sweep import (
 from playground.train import changed_fields
 from playground.ui.live import training_slot
 from playground.ui.plot import show
-from playground.ui.sidebar import LR_STEPS, key
+from playground.ui.sidebar import LR_STEPS, put_in_sidebar
 
 state = st.session_state
 # The main training and network knobs. Data knobs are left out: the sweep trains on
@@ -290,10 +290,9 @@ def _table(summary, result: SweepResult, percent: bool) -> None:
 
 
 def use_point(point: dict[str, Any], base: Config) -> None:
-    """Set the sidebar's widgets to a grid point (a button callback: it runs before the script,
-    when widget values may still change). Width and depth become the hidden-layers text."""
-    for name, value in point.items():
-        if name not in ("width", "depth"):
-            state[key(name)] = value
+    """Put a grid point in the sidebar (a button callback: it runs before the script draws the
+    widgets). Width and depth become the hidden layers."""
+    values = {name: value for name, value in point.items() if name not in ("width", "depth")}
     if "width" in point or "depth" in point:
-        state[key("hidden")] = ", ".join(map(str, sweep_hidden(base, point)))
+        values["hidden"] = sweep_hidden(base, point)
+    put_in_sidebar(values)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from playground import LOSSES, Config, ConfigError, userdata
 from playground.datasets import DatasetSpec
-from playground.ui.sidebar import key, my_datasets
+from playground.ui.sidebar import my_datasets, put_in_sidebar
 
 state = st.session_state
 MAX_PER_SESSION = 5  # uploads a session keeps offering; each holds its rows in memory
@@ -74,8 +74,7 @@ def _on_use() -> None:
         state.upload_data_error = f"Nothing was changed. {e}"
         return
     _remember(spec)
-    state[key("dataset")], state[key("n_samples")] = cfg.dataset, cfg.n_samples
-    state[key("loss")] = cfg.loss
+    put_in_sidebar({"dataset": cfg.dataset, "n_samples": cfg.n_samples, "loss": cfg.loss})
     state.upload_data_error = ""
     state.loaded_note = f"Now learning from your file {file.name}: {table.summary()}"
 
