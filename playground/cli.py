@@ -17,7 +17,16 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from .config import FIELDS, GROUPS, Config, ConfigError, _describe_allowed, _to_text
+from .config import (
+    FIELDS,
+    GROUPS,
+    MAX_SETUP_BYTES,
+    Config,
+    ConfigError,
+    _describe_allowed,
+    _to_text,
+    read_setup,
+)
 from .datasets import DATASETS
 from .nn.metrics import score
 
@@ -106,10 +115,14 @@ def config_from_args(args: argparse.Namespace) -> Config:
     params: dict[str, str] = {}
     if args.config:
         try:
-            text = Path(args.config).read_text()
+            with open(args.config, "rb") as f:
+                raw = f.read(MAX_SETUP_BYTES + 1)  # enough to know it is too large
         except OSError as e:
             raise ConfigError({"config": f"cannot read {args.config}: {e.strerror}"}) from None
-        params = Config.from_json(text).to_query(full=True)
+        try:
+            params = read_setup(raw).to_query(full=True)
+        except ConfigError as e:
+            raise ConfigError({f"{args.config}: {k}": v for k, v in e.errors.items()}) from None
     if args.tfplayground:
         cfg, unmatched = Config.from_tfplayground(args.tfplayground)
         params = cfg.to_query(full=True)

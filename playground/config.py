@@ -26,6 +26,7 @@ from .tfplayground import HALVES, TF_DATASETS
 GROUPS = ("Data", "Network", "Training")
 MAX_STEPS = 2_000_000  # optimizer steps in one run: about two minutes on a 2-core machine
 MAX_WORK = 2e11  # training points x epochs x parameters in one run (multiply-adds / 3)
+MAX_SETUP_BYTES = 20_000  # a set-up file: a Config's JSON is well under 2 KB
 DEVICES = ("auto", "cpu", "cuda")
 ENGINES = ("torch", "numpy")
 
@@ -248,8 +249,17 @@ class Config:
     def from_json(cls, text: str) -> Config:
         try:
             data = json.loads(text)
-        except (json.JSONDecodeError, TypeError) as e:
-            raise ConfigError({"json": f"not valid JSON ({e})"}) from None
+        except json.JSONDecodeError as e:
+            raise ConfigError({"json": f"not valid JSON ({e.msg} at line {e.lineno}, column "
+                                       f"{e.colno})"}) from None
+        except RecursionError:
+            raise ConfigError({"json": "not a set-up: its lists or objects are nested too "
+                                       "deeply"}) from None
+        except ValueError:  # Python refuses to read integers of more than 4,300 digits
+            raise ConfigError({"json": "not a set-up: a number in it has thousands of "
+                                       "digits"}) from None
+        except TypeError:
+            raise ConfigError({"json": "not text"}) from None
         if not isinstance(data, dict):
             raise ConfigError({"json": "expected an object of field names to values"})
         unknown = {k: "unknown field" for k in data if k not in FIELDS}
@@ -277,6 +287,46 @@ def field_help(name: str, values: dict[str, Any] | None = None) -> str:
                                                for n in options)
 
 
+def read_setup(raw: bytes) -> Config:
+    """A set-up file's bytes (the JSON `Config.to_json` writes) -> Config, for the page and the
+    command line alike. Anything else raises ConfigError saying what is wrong: too large, not
+    UTF-8 text, not JSON, nested too deeply, unknown fields, bad values."""
+    if len(raw) > MAX_SETUP_BYTES:
+        raise ConfigError({"file": f"{len(raw):,} bytes is more than a set-up file holds "
+                                   f"(at most {MAX_SETUP_BYTES:,})"})
+    try:
+        text = raw.decode("utf-8-sig")  # an editor's byte-order mark is fine
+    except UnicodeDecodeError:
+        raise ConfigError({"file": "not UTF-8 text, so not a saved set-up"}) from None
+    return Config.from_json(text)
+
+
+def said(value: Any) -> str:
+    """A value as a message shows it, in words rather than Python's notation, and short:
+    'abc', 600, 8, 8 (a list), an empty list, a list inside a list, a number with more than
+    18 digits."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**18 else "a number with more than 18 digits"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else repr(value[:37]) + "…"
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "an empty list"
+        if any(isinstance(v, (list, tuple, dict)) for v in value):
+            return "a list inside a list"
+        text = ", ".join(said(v) for v in value[:8]) + (", …" if len(value) > 8 else "")
+        return text if len(text) <= 60 else text[:59] + "…"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a value of type {type(value).__name__}"
+
+
 def _describe_allowed(f: dataclasses.Field) -> str:
     m = f.metadata
     if f.type == "str" and not m["choices"]:
@@ -296,7 +346,8 @@ def _describe_allowed(f: dataclasses.Field) -> str:
 
 def _coerce(f: dataclasses.Field, value: Any) -> Any:
     """Check one field's value alone and return it in its canonical type, or raise ValueError."""
-    m, bad = f.metadata, ValueError(f"{value!r} is not allowed; expected {_describe_allowed(f)}")
+    m = f.metadata
+    bad = ValueError(f"{said(value)} is not allowed; expected {_describe_allowed(f)}")
     if f.type == "str" and not m["choices"]:
         if (not isinstance(value, str) or len(value) > m["max_len"] or not value.isprintable()
                 or value != value.strip()):
@@ -315,7 +366,9 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
     if f.type == "tuple[str, ...]":
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise bad
-        if not value or len(set(value)) != len(value) or any(v not in m["choices"] for v in value):
+        if not value or not all(isinstance(v, str) and v in m["choices"] for v in value):
+            raise bad
+        if len(set(value)) != len(value):
             raise bad
         return tuple(k for k in m["choices"] if k in value)  # canonical order
     if f.type == "tuple[int, ...]":
@@ -328,7 +381,9 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
 def _number(value: Any, kind: type, lo: float, hi: float, bad: ValueError) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise bad
-    if not math.isfinite(value) or not lo <= value <= hi:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise bad  # (ints are exact at any size; float() of a huge one would overflow)
+    if not lo <= value <= hi:
         raise bad
     if kind is int:
         if value != int(value):
@@ -342,7 +397,7 @@ def _check_link_dataset(f: dataclasses.Field, value: Any) -> None:
     session that uploaded it, and a link must mean the same thing wherever it is opened."""
     if (f.name == "dataset" and isinstance(value, str) and value not in f.metadata["choices"]
             and (value in DATASETS or value.startswith(UPLOAD_PREFIX))):
-        raise ValueError(f"{value!r} is data uploaded from a file, which links do not carry; "
+        raise ValueError(f"{said(value)} is data uploaded from a file, which links do not carry; "
                          "upload the file again")
 
 

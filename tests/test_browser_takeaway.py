@@ -7,11 +7,16 @@ import json
 import pytest
 import torch
 from playwright.sync_api import expect
+from test_untrusted_input import CRASHING_FILES
 
 from browser_utils import TIMEOUT_MS, assert_no_exception, open_page, wait_for_idle, widget_input
 from playground import Config, train
 
 pytestmark = pytest.mark.browser
+CRASHING_SAID = {"a 401-digit integer": "a number with more than 18 digits is not allowed",
+                 "a list inside the features": "a list inside a list is not allowed",
+                 "a 5,000-digit integer": "a number in it has thousands of digits",
+                 "5,000 nested lists": "nested too deeply"}
 
 
 def _open_panel(page, url):
@@ -50,6 +55,15 @@ def test_load_a_set_up_and_reject_bad_files(app_server, page, tmp_path):
     expect(page.get_by_text("Nothing was changed")).to_be_visible(timeout=TIMEOUT_MS)
     wait_for_idle(page)
     expect(widget_input(page, "w_hidden")).to_have_value("4, 2")
+    # The files that crashed the page (issue 12): each gets its message, nothing changes.
+    for i, (name, said) in enumerate(CRASHING_SAID.items()):
+        path = tmp_path / f"crash{i}.json"
+        path.write_bytes(CRASHING_FILES[name])
+        upload.set_input_files(str(path))
+        expect(page.get_by_text(said)).to_be_visible(timeout=TIMEOUT_MS)
+        wait_for_idle(page)
+        assert_no_exception(page)
+        expect(widget_input(page, "w_hidden")).to_have_value("4, 2")
     good = tmp_path / "good.json"
     good.write_text(Config(dataset="moons", hidden=(16, 8), activation="relu").to_json())
     upload.set_input_files(str(good))

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from test_untrusted_input import CRASHING_FILES
 
 from playground import DATASETS, FIELDS, Config, train
 from playground.cli import Progress, build_parser, config_from_args, main
@@ -130,6 +131,22 @@ def test_a_tf_playground_link_with_options_on_top(capsys):
     assert "not the same here: wibble=1: not a TF Playground setting" in err
     assert main(["train", "--tfplayground", "#learningRate=fast", "--quiet"]) == 2
     assert "learningRate" in capsys.readouterr().err
+
+
+def test_bad_config_files_exit_2_with_a_message(tmp_path, capsys):
+    files = {**CRASHING_FILES, "not UTF-8": '{"dataset": "café"}'.encode("latin-1"),
+             "too large": b"{" + b" " * 30_000 + b"}"}
+    for i, (name, raw) in enumerate(files.items()):
+        path = tmp_path / f"setup{i}.json"
+        path.write_bytes(raw)
+        assert main(["train", "--config", str(path), "--quiet"]) == 2, name
+        err = capsys.readouterr().err
+        assert f"- {path}: " in err and "Traceback" not in err, (name, err)
+    path = tmp_path / "deep.json"
+    path.write_bytes(CRASHING_FILES["5,000 nested lists"])
+    done = python_m_playground("train", "--config", str(path))
+    assert done.returncode == 2 and "nested too deeply" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
 
 
 def test_human_readable_final_line_and_quiet(capsys):

@@ -20,7 +20,7 @@ from playground import (
     Config,
     ConfigError,
 )
-from playground.config import MAX_STEPS
+from playground.config import MAX_STEPS, said
 
 
 def test_defaults_are_pinned():
@@ -132,7 +132,7 @@ def test_bad_value_names_the_field_the_value_and_what_is_allowed(name):
         Config(**{name: BAD_VALUES[name]})
     assert list(err.value.errors) == [name]
     message = err.value.errors[name]
-    assert repr(BAD_VALUES[name]) in message and "expected" in message
+    assert said(BAD_VALUES[name]) in message and "expected" in message
     assert name in str(err.value)
 
 

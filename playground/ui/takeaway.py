@@ -9,12 +9,12 @@ import streamlit as st
 import torch
 
 from playground import Config, ConfigError, Run
+from playground.config import read_setup
 from playground.datasets import UPLOAD_PREFIX
 from playground.export import to_script
 from playground.ui.sidebar import load_into_widgets, my_datasets
 
 state = st.session_state
-MAX_CONFIG_BYTES = 20_000  # a Config's JSON is well under 2 KB
 
 
 def takeaway_ui(cfg: Config, run: Run) -> None:
@@ -43,16 +43,10 @@ def _on_upload() -> None:
     file = state.get("upload_config")
     if file is None:
         return
-    raw = file.getvalue()
     try:
-        if len(raw) > MAX_CONFIG_BYTES:
-            raise ConfigError({"file": f"{len(raw):,} bytes is too large for a set-up"})
-        cfg = Config.from_json(raw.decode("utf-8", errors="strict"))
+        cfg = read_setup(file.getvalue())
         if cfg.dataset.startswith(UPLOAD_PREFIX) and cfg.dataset not in my_datasets():
             raise ConfigError({"dataset": f"'{cfg.dataset}' is not loaded here"})
-    except UnicodeDecodeError:
-        state.upload_error = "Nothing was changed: that file is not text, so not a saved set-up."
-        return
     except ConfigError as e:
         if f"'{UPLOAD_PREFIX}" in e.errors.get("dataset", ""):  # an upload unknown here
             state.upload_error = ("Nothing was changed: this set-up trains on data uploaded from "
