@@ -8,6 +8,7 @@ draws from those frames is checked in test_browser*.py.
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -191,6 +192,22 @@ def test_bad_link_parameters_warn_and_fall_back():
     at.run()
     assert_ok(at)
     assert not warnings(at)  # the notice is shown once
+
+
+def test_a_links_text_is_shown_as_text_never_as_markdown():
+    # The two links: a parameter name that would be a live link in the app's warning,
+    # a value that would make everyone who opens the link fetch an address of the sender's.
+    at = open_page(**{"[click me](https://example.invalid/phish)": "1",
+                      "lr": "![img](http://127.0.0.1:9/x.png)"})
+    bodies = warnings(at)
+    assert len(bodies) == 2
+    # Each piece of the link's text is one code span (no Markdown, no autolinks inside).
+    assert any("`[click me](https://example.invalid/phish)`" in b for b in bodies), bodies
+    assert any("![img](http://127.0.0.1:9/x.png)" in b for b in bodies), bodies
+    for body in bodies:
+        outside = re.sub(r"(`+).*?\1", "", body)  # the text outside code spans is ours
+        assert "](" not in outside and "http" not in outside, body
+    assert_ok(at)
 
 
 def test_link_with_fields_bad_together_keeps_the_good_ones():

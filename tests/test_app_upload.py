@@ -159,7 +159,7 @@ def test_a_link_to_uploaded_data_falls_back_with_a_warning():
     assert at.session_state["cfg"].dataset == "circle"
     assert at.session_state["cfg"].hidden == (8,)
     (warning,) = [w.value for w in at.warning]
-    assert "Link parameter **dataset** was ignored" in warning
+    assert "Link parameter `dataset` was ignored" in warning
     assert "links do not carry" in warning and "upload the file again" in warning
 
 

@@ -263,6 +263,20 @@ def test_bad_link_warns_and_falls_back(app_server, page):
     assert_no_exception(page)
 
 
+def test_a_links_text_is_shown_as_text(app_server, page):
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    open_page(page, f"{app_server}/?%5Bclick%20me%5D(https://example.invalid/phish)=1"
+                    "&lr=!%5Bimg%5D(http://127.0.0.1:9/x.png)")
+    alerts = page.locator(ALERT)
+    expect(alerts.filter(has_text="[click me](https://example.invalid/phish)")).to_have_count(1)
+    expect(alerts.filter(has_text="![img](http://127.0.0.1:9/x.png)")).to_have_count(1)
+    assert alerts.locator("a, img").count() == 0  # shown as text: no link, no image
+    hosts = {urlparse(u).netloc for u in requested}
+    assert not hosts & {"127.0.0.1:9", "example.invalid"}, hosts  # nothing fetched from them
+    assert_no_exception(page)
+
+
 VIEWS = {
     "sine": "?dataset=sine&hidden=8&epochs=15",
     "blobs": "?dataset=blobs&hidden=8&epochs=15",

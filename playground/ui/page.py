@@ -13,6 +13,7 @@ from playground.ui.live import controls_ui, live_view
 from playground.ui.sidebar import sidebar_ui
 from playground.ui.sweep import sweep_ui
 from playground.ui.takeaway import loaded_note, takeaway_ui
+from playground.ui.text import plain
 from playground.ui.tfplayground import tfplayground_ui
 from playground.ui.upload import upload_ui
 
@@ -37,7 +38,7 @@ def page() -> None:
     cfg = session.apply(sidebar_ui())
     if state.config_errors:
         st.sidebar.error("These settings are not possible, so the model keeps the last valid "
-                         "ones:\n\n" + "\n".join(f"- **{k}**: {v}"
+                         "ones:\n\n" + "\n".join(f"- **{plain(k)}**: {plain(v)}"
                                                  for k, v in state.config_errors.items()),
                          icon="⚠️")
     job = session.current_job(cfg)
@@ -48,7 +49,8 @@ def page() -> None:
                "point; circles are the data (outlined: test points it never trains on).")
     lessons.lessons_ui()
     for name, problem in state.link_errors.items():
-        st.warning(f"Link parameter **{name}** was ignored ({problem}); using the default.",
+        st.warning(f"Link parameter {plain(name)} was ignored: {plain(problem)}. The default is "
+                   "used.",
                    icon="🔗")
     state.link_errors = {}
     loaded_note()

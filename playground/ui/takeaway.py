@@ -13,6 +13,7 @@ from playground.config import read_setup
 from playground.datasets import UPLOAD_PREFIX
 from playground.export import to_script
 from playground.ui.sidebar import load_into_widgets, my_datasets
+from playground.ui.text import plain
 
 state = st.session_state
 
@@ -34,7 +35,7 @@ def takeaway_ui(cfg: Config, run: Run) -> None:
             st.file_uploader("Load a set-up (JSON)", type=["json"], key="upload_config",
                              on_change=_on_upload, help="A file saved with the button on the left.")
             if state.get("upload_error"):
-                st.error(state.upload_error)
+                st.error(plain(state.upload_error))
         _code(cfg)
 
 
@@ -64,7 +65,7 @@ def _on_upload() -> None:
 def loaded_note() -> None:
     """Say at the top of the page that a set-up was loaded (the panel may be closed by then)."""
     if state.get("loaded_note"):
-        st.success(state.loaded_note, icon=":material/upload_file:")
+        st.success(plain(state.loaded_note), icon=":material/upload_file:")
         state.loaded_note = ""
 
 

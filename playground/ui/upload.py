@@ -12,6 +12,7 @@ import streamlit as st
 from playground import LOSSES, Config, ConfigError, userdata
 from playground.datasets import DatasetSpec
 from playground.ui.sidebar import my_datasets, put_in_sidebar
+from playground.ui.text import plain
 
 state = st.session_state
 MAX_PER_SESSION = 5  # uploads a session keeps offering; each holds its rows in memory
@@ -34,7 +35,7 @@ def upload_ui() -> None:
             with right:
                 _choices(file.getvalue())
         if state.get("upload_data_error"):
-            st.error(state.upload_data_error, icon=":material/error:")
+            st.error(plain(state.upload_data_error), icon=":material/error:")
 
 
 def _choices(raw: bytes) -> None:
