@@ -99,6 +99,20 @@ class LiveJob:
             self._next_due = time.perf_counter()
         SCHEDULER.wake(self)
 
+    def train(self, epochs: int | None = None, pace: str | None = None) -> None:
+        """The learner pressed Train: play until paused, or (`epochs`) until that many more
+        epochs, or on to the stop epoch of a fixed-length run that was paused before it.
+        Nothing when it plays already (the view and the page both report the same click)."""
+        with self.lock:
+            if self.want.playing:
+                return
+            stop_at, run = None, self.run
+            if epochs is not None:
+                target = self.want.stop_at
+                resuming = target is not None and run.epoch < target and self.stop_reason == ""
+                stop_at = target if resuming else run.epoch + epochs
+            self.play(pace, stop_at)
+
     def pause(self) -> None:
         """Stop playing; returns once the worker has finished its slice (the Run is still)."""
         self.want.playing = False
@@ -127,6 +141,7 @@ class LiveJob:
         """A new Run (new data or network, Reset, a lesson's run shown): paused, redrawn."""
         with self.lock:
             self.run, self.want.playing, self._steps, self._banked = run, False, 0, False
+            self.want.stop_at = None
             self.version += 1
             self.edited = None
             self._structure_due = self._dirty = True

@@ -90,13 +90,9 @@ def on_train() -> None:
     if state.get("train_pauses", job.playing):  # the label the learner clicked
         job.pause()
         return
-    stop_at = None
-    if state.get("stop_after"):
-        target = state.get("target")
-        resuming = target is not None and job.run.epoch < target and job.stop_reason == ""
-        stop_at = target if resuming else job.run.epoch + state.cfg.epochs
-    state.target = stop_at
-    job.play(state.get("pace", "normal"), stop_at)
+    # The view has usually started it already, at the click (LiveJob.train is then a no-op).
+    job.train(job.run.config.epochs if state.get("stop_after") else None,
+              state.get("pace", "normal"))
 
 
 def on_step() -> None:

@@ -104,6 +104,10 @@ async def _handle(job: LiveJob, text: str) -> None:
         await asyncio.to_thread(job.pause)
     if message.get("step") is True:
         await asyncio.to_thread(job.step)
+    train = message.get("train")
+    if isinstance(train, dict) and type(train.get("stop_after")) is bool:
+        epochs = job.run.config.epochs if train["stop_after"] else None
+        await asyncio.to_thread(job.train, epochs)
     if message.get("resync"):
         job.resync()
     if "ack" in message:

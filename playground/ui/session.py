@@ -23,7 +23,7 @@ def start() -> None:
         return
     cfg, errors = Config.parse_query(st.query_params.to_dict())
     state.cfg, state.link_errors, state.config_errors = cfg, errors, {}
-    state.job, state.target, state.notice = None, None, ""
+    state.job, state.notice = None, ""
     load_into_widgets(cfg)
 
 

@@ -444,7 +444,15 @@ setInterval(ensureAttached, 200); // animation frames stop in a hidden tab
 document.addEventListener("click", (ev) => {
   if (!S.ws || S.ws.readyState !== WebSocket.OPEN || !S.frame || !ev.target.closest) return;
   const playing = S.frame.header.playing;
-  const pause = playing && ev.target.closest(".st-key-train button");
+  const train = ev.target.closest(".st-key-train button");
+  if (train && !playing) {
+    // Train starts here and now; the click goes on to Streamlit too, whose rerun redraws the
+    // button as Pause (its callback finds the job playing already).
+    const box = document.querySelector(".st-key-stop_after input");
+    send({ train: { stop_after: !!(box && box.checked) } });
+    return;
+  }
+  const pause = playing && train;
   const step = ev.target.closest(".st-key-step button");
   if (!pause && !step) return;
   ev.stopPropagation();
