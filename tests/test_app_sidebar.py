@@ -7,7 +7,7 @@ schedule. The page keeps the set-up in the session's own state and feeds it back
 
 from __future__ import annotations
 
-from app_utils import assert_ok, click, open_page
+from app_utils import assert_ok, click, job, open_page, train
 from streamlit.testing.v1 import AppTest
 
 
@@ -21,7 +21,7 @@ def assert_clean(at: AppTest) -> None:
     """No settings error, and the model is the one the sidebar shows."""
     assert not [e.value for e in at.error], [e.value for e in at.error]
     cfg = at.session_state["cfg"]
-    assert at.session_state["run"].config == cfg
+    assert job(at).run.config == cfg
     assert at.selectbox(key="w_dataset").value == cfg.dataset
 
 
@@ -33,14 +33,14 @@ def test_features_come_back_after_a_1d_dataset():
     choose(at, "w_dataset", "moons")
     assert at.multiselect(key="w_features").value == ["x1", "x2", "x1x2"]
     assert_clean(at)
-    run = at.session_state["run"]
+    run = job(at).run
     assert run.data.name == "moons" and run.config.features == ("x1", "x2", "x1x2")
-    click(at, "train")  # Train and Reset act on the moons model, not the sine one
-    assert at.session_state["run"].data.name == "moons"
-    assert at.session_state["run"].epoch == run.config.epochs
+    train(at)  # Train and Reset act on the moons model, not the sine one
+    assert job(at).run.data.name == "moons"
+    assert job(at).run.epoch == run.config.epochs
     click(at, "reset")
-    assert at.session_state["run"].data.name == "moons"
-    assert at.session_state["run"].config.seed == 1
+    assert job(at).run.data.name == "moons"
+    assert job(at).run.config.seed == 1
     assert_clean(at)
 
 
@@ -49,7 +49,7 @@ def test_classes_come_back_after_a_dataset_without_them():
     choose(at, "w_dataset", "sine")
     choose(at, "w_dataset", "spirals")
     assert at.number_input(key="w_n_classes").value == 5
-    assert at.session_state["run"].data.n_classes == 5
+    assert job(at).run.data.n_classes == 5
     assert_clean(at)
 
 

@@ -225,39 +225,6 @@ def png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def node_image(box, values, X=None, y=None, *, task: str = "binary", title: str = "",
-               background: np.ndarray | None = None,
-               ends: tuple[tuple[str, tuple], tuple[str, tuple]] | None = None) -> Image.Image:
-    """One neuron's output over the input space, large: on 2-D data a heatmap with the training
-    points on top, by default orange below 0, blue above, white at 0, scaled to its largest
-    |value| (or `background` pixels (r, r, 3), row 0 at the bottom, and `ends`, the legend's
-    two (label, colour) entries); on 1-D data the curve."""
-    values = np.asarray(values, dtype=np.float64)
-    top = float(np.max(np.abs(values))) or 1.0
-    ends = ends or (("below 0", tuple(diverging_rgb(np.array([0.0]))[0])),
-                    ("above 0", tuple(diverging_rgb(np.array([1.0]))[0])))
-    if values.ndim == 2:
-        c = Canvas(box[:2], box[2:], square=True)
-        c.background(diverging_rgb(0.5 + 0.5 * values / top) if background is None
-                     else background)
-        if X is not None:
-            fill = (np.full((len(X), 3), 150, dtype=np.uint8) if task == "regression"
-                    else class_rgb(y))
-            c.points(X[:, 0], X[:, 1], fill, (255, 255, 255), radius=2.5)
-        c.axes("x1", "x2")
-    else:
-        xs = np.linspace(box[0], box[1], len(values))
-        lo, hi = float(values.min()), float(values.max())
-        pad = 0.08 * (hi - lo or 1.0)
-        c = Canvas(box, (lo - pad, hi + pad))
-        c.grid_lines(nice_ticks(*c.xr), nice_ticks(*c.yr))
-        c.line(xs, values, (8, 119, 189))
-        c.axes("x", "output")
-    c.legend([(title, (255, 255, 255), None)] if values.ndim == 1 else
-             [(f"{title}: {ends[0][0]}", ends[0][1], None), (ends[1][0], ends[1][1], None)])
-    return c.result()
-
-
 def fit_image(y_true, y_pred) -> Image.Image:
     """Regression on data of more than 2 dimensions: each test point's prediction against its
     true target; a perfect model puts every point on the diagonal."""
