@@ -1,11 +1,18 @@
 """The order training visits the points in: each epoch, one seeded permutation of the training
-set, cut into contiguous batches.
+set, cut into contiguous batches; or, in the fixed order, TensorFlow Playground's.
 
 No DataLoader: the data lives as whole tensors and each epoch is one `randperm` from a CPU
 generator seeded with the model's seed (so every device sees the same batches), one gather, then
 contiguous slices. A stack of K models (a sweep) gets one permutation per model, from one
 generator per distinct seed (models with the same seed share their order), and batches with a
 leading model axis: inputs (K, B, in).
+
+The fixed order (`fixed=True`) is TensorFlow Playground's (its `oneStep`): every epoch visits
+the training set in its stored order and updates after every `size` points counted from the
+epoch's start; the points left over at the end of an epoch (n mod size) are not dropped but
+join the next epoch's first batch, which is then longer. TF Playground accumulates their
+gradients with the weights that hold until that update, so one batch of the two is the same
+step. An epoch's leftover points stay pending: their step comes with the next epoch.
 """
 
 from __future__ import annotations
@@ -21,8 +28,9 @@ GATHER_MAX = 2**24  # gathered floats: an epoch's batches at once below this, el
 class Batches:
     """The batches of X (n, in) and Y (n, ...) for one seed, or for a stack's seeds (a list)."""
 
-    def __init__(self, X: Tensor, Y: Tensor, seeds: int | Sequence[int]):
-        self.X, self.Y = X, Y
+    def __init__(self, X: Tensor, Y: Tensor, seeds: int | Sequence[int], fixed: bool = False):
+        self.X, self.Y, self.fixed = X, Y, fixed
+        self.carried = 0  # fixed order: points of the last epoch waiting for the next one's step
         self.stacked = not isinstance(seeds, int)
         distinct = sorted(set(seeds)) if self.stacked else [seeds]
         self.generators = [torch.Generator().manual_seed(s) for s in distinct]
@@ -39,6 +47,9 @@ class Batches:
         out a last batch of one point (batch norm cannot normalise it)."""
         n = len(self.X)
         size = min(size, n)
+        if self.fixed:
+            yield from self._fixed(size)
+            return
         perms = [torch.randperm(n, generator=g) for g in self.generators]
         perm = perms[0] if self.rows is None else torch.stack(perms).index_select(0, self.rows)
         perm = perm.to(self.X.device, non_blocking=True)  # (n,) or (K, n)
@@ -53,6 +64,22 @@ class Batches:
             for s in starts:
                 index = perm.narrow(axis, s, min(size, n - s))
                 yield _gather(self.X, index), _gather(self.Y, index)
+
+
+    def _fixed(self, size: int) -> Iterator[tuple[Tensor, Tensor]]:
+        X, Y, n = self.X, self.Y, len(self.X)
+        carried, self.carried = self.carried, n % size
+        stop = n - n % size
+        for s in range(0, stop, size):
+            if s == 0 and carried:  # last epoch's leftover points, then this epoch's first
+                yield (torch.cat([X[n - carried:], X[:size]]), torch.cat([Y[n - carried:], Y[:size]]))
+            else:
+                yield X[s:s + size], Y[s:s + size]
+
+    def forget(self) -> None:
+        """Drop the leftover points waiting for the next epoch (the weights they were computed
+        with were replaced)."""
+        self.carried = 0
 
 
 def _gather(rows: Tensor, index: Tensor) -> Tensor:

@@ -29,6 +29,8 @@ MAX_WORK = 2e11  # training points x epochs x parameters in one run (multiply-ad
 MAX_SETUP_BYTES = 20_000  # a set-up file: a Config's JSON is well under 2 KB
 DEVICES = ("auto", "cpu", "cuda")
 ENGINES = ("torch", "numpy")
+ORDERS = ("shuffle", "fixed")
+PRECISIONS = ("float32", "float64")
 
 
 class ConfigError(ValueError):
@@ -99,6 +101,9 @@ class Config:
                                "proportion to its size.", lo=0.0, hi=1.0, label="L2 (weight decay)")
     l1: float = knob(0.0, "Training", "L1 penalty: pushes weights to exactly zero, keeping few.",
                      lo=0.0, hi=1.0, label="L1")
+    l1_clamp: bool = knob(False, "Training", "TF Playground's L1 rule: the penalty takes its own "
+                          "step after the gradient's, and a weight it pushes across zero is set "
+                          "to 0 and frozen there for good.", label="L1 clamps at zero")
     schedule: str = knob("none", "Training", "How the learning rate changes over the epochs.",
                          choices=SCHEDULES, label="LR schedule")
     step_size: int = knob(50, "Training", "Epochs between learning-rate drops (step schedule).",
@@ -110,6 +115,10 @@ class Config:
     batch_size: int = knob(10, "Training", "Points per update: 1 is pure SGD; the training-set "
                            "size or more is full-batch gradient descent.", lo=1, hi=200_000,
                            label="batch size")
+    order: str = knob("shuffle", "Training", "The order of the training points: shuffle "
+                      "reshuffles them every epoch; fixed keeps one order (TF Playground's), "
+                      "and the points left over after the last full batch join the next "
+                      "epoch's first batch.", choices=ORDERS, label="data order")
     epochs: int = knob(200, "Training", "Passes over the training set in one round of training.",
                        lo=1, hi=10_000)
     patience: int = knob(0, "Training", "Early stopping: stop once the test loss has not improved "
@@ -119,6 +128,10 @@ class Config:
                      lo=0, hi=2**31 - 1)
     device: str = knob("auto", "Training", "Where to train: auto uses a GPU only when the network "
                        "and batch are big enough to gain from it.", choices=DEVICES)
+    precision: str = knob("float32", "Training", "The float type of the weights, data and "
+                          "arithmetic: float64 computes as JavaScript does (TF Playground's "
+                          "very numbers), about as fast on these tiny networks.",
+                          choices=PRECISIONS)
     engine: str = knob("torch", "Training", "Which code trains the network: PyTorch, or the NumPy "
                        "engine written from scratch (playground/scratch/mlp.py).", choices=ENGINES)
 
@@ -182,10 +195,13 @@ class Config:
 
     # TensorFlow Playground's links (read and written by playground/tflink.py)
     @classmethod
-    def from_tfplayground(cls, url_or_hash: str) -> tuple[Config, list[tflink.Unmatched]]:
+    def from_tfplayground(cls, url_or_hash: str, rules: str = "tfplayground"
+                          ) -> tuple[Config, list[tflink.Unmatched]]:
         """The set-up of a TF Playground link (its address, or what follows its '#'), and what in
-        it has no counterpart here; ConfigError naming the link's parameter for anything wrong."""
-        link = tflink.read(url_or_hash)
+        it has no counterpart here; ConfigError naming the link's parameter for anything wrong.
+        `rules`: train under TF Playground's rules (its init, loss, data order, L1 clamp and
+        float64: its very run, with the link's seed) or the playground's own ("playground")."""
+        link = tflink.read(url_or_hash, rules)
         if link.errors:
             raise ConfigError(link.errors)
         try:
@@ -460,6 +476,9 @@ def _check_together(c: Config) -> dict[str, str]:
                                f"at most {spec.max_samples}")
     if c.batchnorm and c.batch_size == 1:
         errors["batch_size"] = "batch norm needs at least 2 points per batch; use 2 or more"
+    if c.batchnorm and c.init == "tfplayground" and c.tf_seed:
+        errors["init"] = ("TF Playground's initial weights come with its network, which has no "
+                          "batch norm; turn batch norm off or choose another initialization")
     if c.engine == "numpy":
         errors.update(unsupported(c.activation, c.resolved_loss, c.optimizer, c.batchnorm,
                                   c.dropout, c.device))

@@ -358,12 +358,13 @@ class Data:
     def n_test(self) -> int:
         return len(self.y_test)
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Raw inputs (n, dim) -> model inputs (n, n_features) float32, standardized."""
+    def transform(self, X: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+        """Raw inputs (n, dim) -> model inputs (n, n_features), standardized: computed in
+        float64, then given in `dtype` (float32, or float64 for a run in float64)."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.dim:
             raise ValueError(f"expected raw inputs of shape (n, {self.dim}), got {X.shape}")
-        return ((_apply_features(X, self.features) - self.mean) / self.std).astype(np.float32)
+        return ((_apply_features(X, self.features) - self.mean) / self.std).astype(dtype)
 
     def input_names(self) -> tuple[str, ...]:
         """Display labels of the model inputs, in column order."""

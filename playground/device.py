@@ -35,7 +35,7 @@ def choose_device(config: Config) -> torch.device:
 
 def dtype_for(config: Config) -> torch.dtype:
     """The float type of a run's weights, data and arithmetic (every engine reads it here)."""
-    return torch.float32
+    return torch.float64 if config.precision == "float64" else torch.float32
 
 
 @contextlib.contextmanager

@@ -154,6 +154,8 @@ def _settings(c: Config) -> str:
     rows += [("PATIENCE", c.patience, "early stopping: epochs without a better test loss")
              ] if c.patience else []
     rows += [("SEED", c.seed, "seed of the initial weights and of the batch order")]
+    rows += [("DTYPE", _Raw("torch.float64"), "float64: JavaScript's numbers, as TF Playground "
+              "computes")] if c.precision == "float64" else [("DTYPE", _Raw("torch.float32"), "")]
     if c.device == "auto" and flops_per_step(c) >= AUTO_CUDA_FLOPS:
         device = '"cuda" if torch.cuda.is_available() else "cpu"  # big enough to gain from a GPU'
     else:
@@ -162,12 +164,18 @@ def _settings(c: Config) -> str:
     return _section("Settings (change them and run again)") + "\n".join(lines) + f"\nDEVICE = {device}"
 
 
+class _Raw(str):
+    """A setting's value written as code, not as a literal."""
+
+
 def _section(title: str) -> str:
     return f"# ---- {title} " + "-" * max(4, 88 - len(title)) + "\n"
 
 
 def _py(value: object) -> str:
     """A setting as Python source, strings in double quotes."""
+    if isinstance(value, _Raw):
+        return str(value)
     if isinstance(value, list):
         return "[" + ", ".join(map(_py, value)) + "]"
     return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
@@ -189,8 +197,8 @@ $standardize
 
 
 def inputs(X):
-    Z = ((features(X) - mean) / std).astype(np.float32)
-    return torch.as_tensor(Z, device=DEVICE)
+    Z = (features(X) - mean) / std  # in float64, then in DTYPE
+    return torch.as_tensor(Z, dtype=DTYPE, device=DEVICE)
 
 
 def targets(y):
@@ -207,21 +215,10 @@ for h in HIDDEN:
     layers += [$layer]
     width = h
 layers.append(nn.Linear(width, $n_out))  # the head: $head
-model = nn.Sequential(*layers)
+model = nn.Sequential(*layers).to(DTYPE)
 
 
-# The playground's "$init_name" initialisation (copied from playground/nn/model.py)
-$init_source
-
-
-# One generator seeded with SEED draws every initial weight, layer by layer, as the playground does.
-init_generator = torch.Generator().manual_seed(SEED)
-linears = [m for m in model if isinstance(m, nn.Linear)]
-with torch.no_grad():
-    for i, layer in enumerate(linears):
-        gain = nn.init.calculate_gain("$gain") if i < len(linears) - 1 else 1.0  # head: 1
-        bias = layer.bias if layer.bias is not None else torch.empty(0)  # no bias before batch norm
-        $init(layer.weight, bias, gain, init_generator)
+$init_code
 model.to(DEVICE)
 
 
@@ -250,19 +247,15 @@ def evaluate():
     return {f"{split}_{k}": m[k] for k in train for split, m in (("train", train), ("test", test))}
 
 
-''' + _section("Training: a plain PyTorch loop over shuffled mini-batches") + '''\
-batch_order = torch.Generator().manual_seed(SEED)  # the playground shuffles with this generator
-print_every = max(1, EPOCHS // 10)
+''' + _section("Training: a plain PyTorch loop over mini-batches") + '''\
+$order_setup${clamp_setup}print_every = max(1, EPOCHS // 10)
 ${early_setup}for epoch in range(1, EPOCHS + 1):
-$schedule    perm = torch.randperm(n_train, generator=batch_order).to(DEVICE)  # a new order each epoch
-    X_epoch, Y_epoch = X_train[perm], Y_train[perm]
-    for start in range(0, n_train, BATCH_SIZE):
-$skip        xb, yb = X_epoch[start:start + BATCH_SIZE], Y_epoch[start:start + BATCH_SIZE]
-        loss = loss_fn(model(xb), yb)
+$schedule$batches
+$skip        loss = loss_fn(model(xb), yb)
 $l1        optimizer.zero_grad()
         loss.backward()
-$clip        optimizer.step()
-
+$clip$clamp_before        optimizer.step()
+$clamp_after
     metrics = evaluate()
     if not all(math.isfinite(v) for v in metrics.values()):
         raise SystemExit(f"Training diverged in epoch {epoch}: try a smaller learning rate.")
@@ -290,7 +283,7 @@ def _data(c: Config, imports: set[str]) -> dict[str, str]:
                    if c.standardize else "\nmean, std = 0.0, 1.0  # standardization is off")
     target = ("torch.as_tensor(y, dtype=torch.long, device=DEVICE)  # class indices (n,)"
               if c.task == "multiclass" else
-              "torch.as_tensor(y, dtype=torch.float32, device=DEVICE).reshape(-1, 1)  # (n, 1)")
+              "torch.as_tensor(y, dtype=DTYPE, device=DEVICE).reshape(-1, 1)  # (n, 1)")
     return dict(**_draw(c, imports), features=features, standardize=standardize, target=target)
 
 
@@ -304,7 +297,8 @@ def _draw(c: Config, imports: set[str]) -> dict[str, str]:
                                         "playground/tfplayground.py)"),
                     generator=_embed(tfplayground, ["draw"], imports),
                     draw=f"# TF Playground's points for its seed, shuffled as it shuffles them\n"
-                         f"X, labels, _ = draw({c.dataset!r}, N_SAMPLES, NOISE, TF_SEED)\n{labels}")
+                         f"X, labels, tf_stream = draw({c.dataset!r}, N_SAMPLES, NOISE, TF_SEED)"
+                         f"\n{labels}")
     what = {"binary": "labels 0/1", "multiclass": "class indices", "regression": "targets"}
     k = "N_CLASSES" if spec.uses_n_classes else "k=None"
     return dict(data_title=_section("Data: the playground's generator (copied from "
@@ -333,10 +327,35 @@ def _network(c: Config, imports: set[str]) -> dict[str, str]:
     if flops_per_step(c) < AUTO_CUDA_FLOPS:
         notes.append('if DEVICE == "cpu":\n    torch.set_num_threads(1)  # tiny tensors: one '
                      "thread is faster, and rounds alike\n")
-    init = model.INITS[c.init].fill
     return dict(model_notes="".join(notes), layer=", ".join(layer), n_out=str(c.n_outputs),
-                head=HEADS[c.task][1], init_name=c.init, init=init.__name__, gain=act.gain,
-                init_source=_embed(model, [init.__name__], imports))
+                head=HEADS[c.task][1], init_code=_init_code(c, act.gain, imports))
+
+
+def _init_code(c: Config, gain: str, imports: set[str]) -> str:
+    if c.init == "tfplayground" and c.tf_seed:
+        source = _embed(tfplayground, ["draw_layers"], imports)
+        return (f"# TF Playground's initial weights (copied from playground/tfplayground.py): its "
+                f"stream goes on\n# from the points to every weight, node by node.\n{source}\n\n\n"
+                "linears = [m for m in model if isinstance(m, nn.Linear)]\n"
+                "sizes = [linears[0].in_features] + [m.out_features for m in linears]\n"
+                "with torch.no_grad():\n"
+                "    for layer, (W, b) in zip(linears, draw_layers(tf_stream, sizes)):\n"
+                "        layer.weight.copy_(torch.from_numpy(W))\n"
+                "        layer.bias.copy_(torch.from_numpy(b))")
+    init = model.INITS[c.init].fill
+    return (f'# The playground\'s "{c.init}" initialisation (copied from playground/nn/model.py)\n'
+            f"{_embed(model, [init.__name__], imports)}\n\n\n"
+            "# One generator seeded with SEED draws every initial weight, layer by layer, as the "
+            "playground does.\n"
+            "init_generator = torch.Generator().manual_seed(SEED)\n"
+            "linears = [m for m in model if isinstance(m, nn.Linear)]\n"
+            "with torch.no_grad():\n"
+            "    for i, layer in enumerate(linears):\n"
+            f'        gain = nn.init.calculate_gain("{gain}") if i < len(linears) - 1 else 1.0  '
+            "# head: 1\n"
+            "        bias = layer.bias if layer.bias is not None else torch.empty(0)  # no bias "
+            "before batch norm\n"
+            f"        {init.__name__}(layer.weight, bias, gain, init_generator)")
 
 
 def loss_expression(loss: str, task: str) -> tuple[str, str]:
@@ -395,11 +414,56 @@ def _training(c: Config) -> dict[str, str]:
                       '        group["lr"] = LR * lr_factor(epoch - 1, EPOCHS, STEP_SIZE, GAMMA)\n'),
         skip=when(c.batchnorm, "        if n_train - start == 1:  # batch norm cannot normalise "
                                "one point\n            break\n"),
-        l1=when(c.l1, "        loss = loss + L1 * sum(w.abs().sum() for w in weights)  # L1 "
-                      "penalty\n"),
+        l1=when(c.l1 and not c.l1_clamp,
+                "        loss = loss + L1 * sum(w.abs().sum() for w in weights)  # L1 penalty\n"),
+        **_order(c), **_clamp(c),
         clip=when(c.clip, "        nn.utils.clip_grad_norm_(model.parameters(), CLIP)  # rescale "
                           "to norm <= CLIP\n"),
         early_setup=when(c.patience, _EARLY_SETUP), early=when(c.patience, _EARLY))
+
+
+def _order(c: Config) -> dict[str, str]:
+    if c.order == "fixed":
+        return dict(
+            order_setup="# TF Playground's order: the training points in one fixed order every "
+                        "epoch; the points left\n# after the last full batch wait, and join the "
+                        "next epoch's first batch.\nbatch = min(BATCH_SIZE, n_train)\n"
+                        "carried = 0  # points of the last epoch waiting for their step\n",
+            batches="    left, waiting = n_train % batch, carried\n"
+                    "    carried = left\n"
+                    "    for start in range(0, n_train - left, batch):\n"
+                    "        xb, yb = X_train[start:start + batch], Y_train[start:start + batch]\n"
+                    "        if start == 0 and waiting:\n"
+                    "            xb = torch.cat([X_train[n_train - waiting:], xb])\n"
+                    "            yb = torch.cat([Y_train[n_train - waiting:], yb])")
+    return dict(order_setup="batch_order = torch.Generator().manual_seed(SEED)  # the playground "
+                            "shuffles with this generator\n",
+                batches="    perm = torch.randperm(n_train, generator=batch_order).to(DEVICE)  "
+                        "# a new order each epoch\n"
+                        "    X_epoch, Y_epoch = X_train[perm], Y_train[perm]\n"
+                        "    for start in range(0, n_train, BATCH_SIZE):\n"
+                        "        xb, yb = X_epoch[start:start + BATCH_SIZE], "
+                        "Y_epoch[start:start + BATCH_SIZE]")
+
+
+def _clamp(c: Config) -> dict[str, str]:
+    if not (c.l1 and c.l1_clamp):
+        return dict(clamp_setup="", clamp_before="", clamp_after="")
+    return dict(
+        clamp_setup="# TF Playground's L1: a step of its own after the gradient's; a weight it "
+                    "carries across zero\n# is set to 0 and frozen there.\n"
+                    "frozen = [torch.zeros_like(w, dtype=torch.bool) for w in weights]\n",
+        clamp_before="        with torch.no_grad():\n"
+                     "            for w, f in zip(weights, frozen):\n"
+                     "                f &= w == 0  # a frozen weight set by hand trains again\n"
+                     "                w.grad.masked_fill_(f, 0.0)\n"
+                     "            signs = [w.sign() for w in weights]  # before the step\n",
+        clamp_after="        with torch.no_grad():\n"
+                    "            step = optimizer.param_groups[0][\"lr\"] * L1\n"
+                    "            for w, f, sign in zip(weights, frozen, signs):\n"
+                    "                after = w - step * sign\n"
+                    "                f |= w * after < 0  # crossed zero: frozen at 0\n"
+                    "                w.copy_(after.masked_fill_(f, 0.0))\n")
 
 
 # Early stopping, as the playground does it: the best epoch is the one with the lowest test loss

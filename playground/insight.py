@@ -40,9 +40,7 @@ def _hidden_outputs(run: Run, inputs: Tensor) -> list[Tensor]:
 
 
 def _inputs(run: Run, X: np.ndarray | None) -> Tensor:
-    d = run.data
-    X = d.X_train if X is None else np.asarray(X, dtype=np.float64)
-    return torch.from_numpy(d.transform(X)).to(run.device)
+    return run.inputs(run.data.X_train if X is None else X)
 
 
 def activations(run: Run, X: np.ndarray | None = None) -> list[np.ndarray]:
@@ -79,7 +77,7 @@ def activation_stats(run: Run, X: np.ndarray | None = None, bins: int = HIST_BIN
 def node_values(run: Run, X: np.ndarray) -> list[np.ndarray]:
     """Every node's output on raw inputs X (n, dim): per layer (n, width) — the (transformed)
     features, each hidden layer's activations, then the output (probabilities, or predictions)."""
-    inputs = torch.from_numpy(run.data.transform(np.asarray(X, dtype=np.float64))).to(run.device)
+    inputs = run.inputs(X)
     hidden = [h.cpu().numpy() for h in _hidden_outputs(run, inputs)]
     out = run.predict(X)
     out = out[:, 1:] if run.task == "binary" else out.reshape(len(X), -1)

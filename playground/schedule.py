@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .nn.metrics import score
 from .train import Run
 
 _LOG = logging.getLogger(__name__)
@@ -84,6 +85,10 @@ class LiveJob:
         self.options: dict = {}  # what the view asked to see (e.g. a node to look closer at)
         self.edited: dict | None = None  # metrics of weights the learner changed, until trained
         self.frame_seconds = 0.0  # how long the last frame took to build
+        # Wall-clock seconds this run has played (what the learner waited), and the first epoch
+        # that reached MILESTONE on the test set with the seconds played until then.
+        self.played_s, self._play_since = 0.0, None
+        self.milestone: tuple[int, float] | None = None
         JOBS[self.token] = self
 
     # ---- the page ------------------------------------------------------------------------
@@ -97,6 +102,8 @@ class LiveJob:
                 return
             self.want.playing, self.stop_reason, self._banked = True, "", False
             self._next_due = time.perf_counter()
+            if self._play_since is None:
+                self._play_since = self._next_due
         SCHEDULER.wake(self)
 
     def train(self, epochs: int | None = None, pace: str | None = None) -> None:
@@ -118,6 +125,7 @@ class LiveJob:
         self.want.playing = False
         with self.lock:
             self._dirty = True
+            self._stop_clock()
         SCHEDULER.wake(self)
 
     def set_pace(self, pace: str) -> None:
@@ -141,6 +149,7 @@ class LiveJob:
         """A new Run (new data or network, Reset, a lesson's run shown): paused, redrawn."""
         with self.lock:
             self.run, self.want.playing, self._steps, self._banked = run, False, 0, False
+            self.played_s, self._play_since, self.milestone = 0.0, None, None
             self.want.stop_at = None
             self.version += 1
             self.edited = None
@@ -325,6 +334,7 @@ class LiveJob:
         def between(r: Run) -> bool:
             self._dirty = True
             self._note_rate()
+            self._note_milestone()
             self._maybe_frame()
             return self.want.playing and (until is None or time.perf_counter() < until)
 
@@ -338,6 +348,24 @@ class LiveJob:
 
     def _finish(self, reason: str) -> None:
         self.want.playing, self.stop_reason, self._dirty = False, reason, True
+        self._stop_clock()
+
+    def played(self) -> float:
+        """Wall-clock seconds this run has played so far."""
+        since = self._play_since
+        return self.played_s + (time.perf_counter() - since if since is not None else 0.0)
+
+    def _stop_clock(self) -> None:
+        if self._play_since is not None:
+            self.played_s += time.perf_counter() - self._play_since
+            self._play_since = None
+
+    def _note_milestone(self) -> None:
+        if self.milestone is None:
+            key = score(self.run.task)[0]
+            series = self.run.history.get(key)
+            if series and series[-1] >= MILESTONE:
+                self.milestone = (self.run.epoch, self.played())
 
     def _note_rate(self) -> None:
         now = time.perf_counter()
@@ -358,6 +386,7 @@ class LiveJob:
 
 
 JOBS: weakref.WeakValueDictionary[str, LiveJob] = weakref.WeakValueDictionary()
+MILESTONE = 0.95  # test accuracy (R² for numbers) whose first epoch the page shows, with its time
 
 
 def _new_token() -> str:

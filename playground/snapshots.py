@@ -23,7 +23,7 @@ import torch
 
 from .config import Config
 from .datasets import Data, grid
-from .nn.losses import predictions
+from .nn.losses import predictions, resolve_loss
 from .nn.passes import Network
 
 
@@ -35,6 +35,8 @@ class Run(Protocol):
     task: str
     epoch: int
     device: torch.device
+
+    def inputs(self, X: np.ndarray) -> torch.Tensor: ...
 
     def state_tensors(self) -> list[torch.Tensor]: ...
 
@@ -87,7 +89,7 @@ class Snapshots:
         self.xs, self.ys, points = grid(d.box, r)
         self.shape = (r, r) if d.dim == 2 else (r,)
         self.value_range = value_range(d)
-        self._inputs = torch.from_numpy(d.transform(points)).to(run.device)  # (r*r, features)
+        self._inputs = run.inputs(points)  # (r*r, features)
         state_bytes = sum(t.numel() * t.element_size() for t in run.state_tensors())
         self.lazy = state_bytes * (max_snapshots + 1) <= LAZY_BYTES
         self.items: list[tuple[int, np.ndarray | State]] = []
@@ -98,7 +100,7 @@ class Snapshots:
         those of a `state` saved by `record`."""
         # in chunks: small buffers come from the heap, large ones are mapped and unmapped
         out = run.network(state).evaluate(self._inputs, rows=CHUNK)  # (points, outputs)
-        values = predictions(out, run.task)
+        values = predictions(out, run.task, resolve_loss(run.config.loss, run.task))
         if run.task == "binary":
             values = values[:, 1]  # P(class 1)
         elif run.task == "regression":

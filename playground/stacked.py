@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -46,11 +47,11 @@ class Stack:
         rule = make_optimizer(c.optimizer, self.theta,
                               per_model([m.momentum for m in configs], dtype))
         self.update = Update(self.theta, self.grad, self.mask, rule, configs)
-        self.X = torch.as_tensor(data.transform(data.X_train), dtype=dtype)
+        self.X = torch.as_tensor(data.transform(data.X_train, np.float64), dtype=dtype)
         self.Y = targets(data.y_train, self.task, dtype, CPU)
-        self.X_test = torch.as_tensor(data.transform(data.X_test), dtype=dtype)
+        self.X_test = torch.as_tensor(data.transform(data.X_test, np.float64), dtype=dtype)
         self.Y_test = targets(data.y_test, self.task, dtype, CPU)
-        self.order = Batches(self.X, self.Y, [m.seed for m in configs])
+        self.order = Batches(self.X, self.Y, [m.seed for m in configs], fixed=c.order == "fixed")
         self.epoch = 0
         self.alive = list(range(len(configs)))  # models still training
         self.status = ["finished"] * len(configs)

@@ -10,12 +10,20 @@ starting from TF Playground's own defaults, and maps each to the matching Config
     problem, dataset, regDataset -> dataset            networkShape -> hidden
     percTrainData -> test_fraction (same split)        seed -> tf_seed (its very points)
     x, y, xSquared, ySquared, xTimesY, sinX, sinY -> features x1, x2, x1sq, x2sq, x1x2, ...
-    regularization, regularizationRate -> l1 or weight_decay = rate / batchSize
+    regularization, regularizationRate -> l1 or weight_decay (the same rate)
+    initZero -> init "zeros"
 
-TF Playground adds rate times the penalty's derivative to the *sum* of a batch's gradients and
-then divides by the batch size, so its rate is the playground's penalty coefficient (added to
-the *mean* gradient) times the batch size. Its inputs are never standardized, it trains by
-plain SGD, on 500 points (1,200 for regression).
+TF Playground steps each weight by the batch's mean gradient and then by lr x rate x the
+penalty's derivative at the weight before the step: for L2 exactly the playground's coupled
+weight decay with coefficient `rate`. Its inputs are never standardized, it trains by plain SGD,
+on 500 points (1,200 for regression).
+
+Its training rules (`TF_RULES`) are Config fields too, and a link opens with them by default
+(`rules="tfplayground"`): its initial weights (init "tfplayground", drawn from the link's seed),
+its tanh output and ½(o − t)² loss ("square"), its fixed data order with the leftover points
+carried into the next epoch, its L1 clamp, and float64 arithmetic as in JavaScript. Under them
+the playground follows TF Playground's very run, epoch after epoch (tests/test_tfrules.py).
+`rules="playground"` keeps the playground's own rules, and says what then differs.
 What has no counterpart is returned as `Unmatched` records, each in words, never dropped.
 
 No import of `config`: `Config.from_tfplayground` and `Config.to_tfplayground` call in here.
@@ -189,12 +197,20 @@ def _test_share(n: int, perc: float) -> float:
     return (n - math.floor(n * perc / 100)) / n if math.isfinite(perc) else perc
 
 
-def _values(s: dict[str, Any]) -> dict[str, Any]:
+RULES = ("tfplayground", "playground")
+# TF Playground's training rules as Config values (the init is "zeros" for its initZero)
+TF_RULES = {"init": "tfplayground", "loss": "square", "order": "fixed", "l1_clamp": True,
+            "precision": "float64"}
+
+
+def _values(s: dict[str, Any], rules: str) -> dict[str, Any]:
     n = TF_SAMPLES[s["problem"]]
     tf_name = s["regDataset"] if s["problem"] == "regression" else s["dataset"]
     batch = s["batchSize"]
-    rate = _tidy(s["regularizationRate"] / batch) if batch >= 1 else s["regularizationRate"]
-    return dict(
+    rate = s["regularizationRate"]
+    own = {**TF_RULES, "init": "zeros" if s["initZero"] else "tfplayground"} \
+        if rules == "tfplayground" else {}
+    return dict(**own,
         dataset=next(ours for ours, theirs in TF_DATASETS.items() if theirs == tf_name),
         n_samples=n, noise=s["noise"] / 100, test_fraction=_test_share(n, s["percTrainData"]),
         features=tuple(ours for theirs, ours in INPUTS.items() if s[theirs]),
@@ -204,8 +220,11 @@ def _values(s: dict[str, Any]) -> dict[str, Any]:
         l1=rate if s["regularization"] == "L1" else 0.0)
 
 
-def read(text: str) -> Link:
-    """Read a TF Playground link (a whole address, or what follows its '#')."""
+def read(text: str, rules: str = "tfplayground") -> Link:
+    """Read a TF Playground link (a whole address, or what follows its '#'), to train under TF
+    Playground's rules ("tfplayground") or the playground's own ("playground")."""
+    if rules not in RULES:
+        return Link({}, [], {"rules": f"{rules!r} is not one of {', '.join(RULES)}"}, {})
     try:
         pairs = _pairs(text)
     except ValueError as e:
@@ -213,7 +232,7 @@ def read(text: str) -> Link:
     state, errors = _state(pairs)
     if errors:
         return Link({}, [], errors, pairs)
-    return Link(_values(state), _unmatched(pairs, state), {}, pairs)
+    return Link(_values(state, rules), _unmatched(pairs, state, rules), {}, pairs)
 
 
 def explain(errors: dict[str, str], link: Link) -> dict[str, str]:
@@ -230,24 +249,29 @@ def explain(errors: dict[str, str], link: Link) -> dict[str, str]:
     return out
 
 
-def _unmatched(pairs: dict[str, str | None], s: dict[str, Any]) -> list[Unmatched]:
+def _unmatched(pairs: dict[str, str | None], s: dict[str, Any], rules: str) -> list[Unmatched]:
     notes: list[Unmatched] = []
 
     def add(param: str, kind: str, text: str) -> None:
         notes.append(Unmatched(param, pairs.get(param) or "", kind, text))
 
-    add("problem", "rule", _OUTPUT_RULE[s["problem"]])
-    if s["seed"]:
-        add("seed", "rule", "TF Playground's initial weights (uniform in ±0.5, biases 0.1, drawn "
-            "from this seed after the points) are not used yet: the playground draws its own")
-    else:
-        add("seed", "data", "the link has no seed: TF Playground draws new points each time it "
-            "opens it, so the playground draws its own")
-    add("batchSize", "rule", _ORDER_RULE)
-    if s["regularization"] == "L1":
-        add("regularization", "rule", _L1_RULE)
-    if s["initZero"]:
-        add("initZero", "rule", "TF Playground starts every weight and bias at 0")
+    if not s["seed"]:
+        add("seed", "data", "the link has no seed: TF Playground draws new points (and initial "
+            "weights) each time it opens it, so the playground draws its own")
+    if rules == "playground":
+        add("problem", "rule", _OUTPUT_RULE[s["problem"]])
+        if s["initZero"]:
+            add("initZero", "rule", "TF Playground starts every weight and bias at 0; the "
+                "playground draws its own initial weights")
+        elif s["seed"]:
+            add("seed", "rule", "TF Playground's initial weights (uniform in ±0.5, biases 0.1, "
+                "drawn from this seed after the points) are not used: the playground draws its "
+                "own")
+        add("batchSize", "rule", _ORDER_RULE)
+        if s["regularization"] == "L1":
+            add("regularization", "rule", _L1_RULE)
+        add("problem", "rule", "TF Playground computes in float64 (JavaScript's numbers); the "
+            "playground in float32")
     for param, on, text in _VIEWS:
         if bool(s[param]) == on:
             add(param, "view", text)
@@ -364,7 +388,8 @@ def _network_state(c: Any, missing: list[str]) -> dict[str, Any]:
                        "the link keeps L2")
     if c.weight_decay or c.l1:
         state["regularization"] = "L2" if c.weight_decay else "L1"
-        state["regularizationRate"] = _tidy((c.weight_decay or c.l1) * c.batch_size)
+        state["regularizationRate"] = c.weight_decay or c.l1
+    state["initZero"] = c.init == "zeros"
     return state
 
 
@@ -378,15 +403,20 @@ def _rules_missing(c: Any) -> list[str]:
     if c.optimizer != "sgd":
         found.append(f"optimizer {c.optimizer}: TF Playground trains with plain SGD")
     loss = c.resolved_loss
-    if c.task != "regression":
+    if loss != "square" and c.task != "regression":
         found.append(f"loss {loss}: TF Playground's output is a tanh unit trained on ½(o − t)² "
-                     "with targets −1 and +1")
-    else:
+                     "with targets −1 and +1 (the loss 'square')")
+    elif loss != "square":
         found.append(f"loss {loss}: " + (_OUTPUT_RULE["regression"] if loss == "mse" else
-                                         "TF Playground trains on ½(o − t)²"))
-    found.append(f"initialization {c.init}: TF Playground draws every weight uniform in ±0.5 "
-                 "and sets every bias to 0.1")
-    found.append("batch order: " + _ORDER_RULE)
-    if c.l1:
-        found.append("L1: " + _L1_RULE)
+                                         "TF Playground trains on ½(o − t)² (the loss 'square')"))
+    if c.init not in ("tfplayground", "zeros"):
+        found.append(f"initialization {c.init}: TF Playground draws every weight uniform in ±0.5 "
+                     "and sets every bias to 0.1 (the initialization 'tfplayground')")
+    if c.order != "fixed":
+        found.append("data order: " + _ORDER_RULE + " (the data order 'fixed')")
+    if c.l1 and not c.l1_clamp:
+        found.append("L1: " + _L1_RULE + " (the switch 'L1 clamps at zero')")
+    if c.precision != "float64":
+        found.append(f"precision {c.precision}: TF Playground computes in float64, so the two "
+                     "runs part after some epochs")
     return found

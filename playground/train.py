@@ -40,7 +40,8 @@ DATA_FIELDS = tuple(n for n, f in FIELDS.items() if f.metadata["group"] == "Data
 
 # Fields a running model can take on the fly (TF Playground lets you change the learning rate
 # mid-run); any other change means new data or a new network, so a new Run.
-LIVE_FIELDS = frozenset({"loss", "optimizer", "lr", "momentum", "weight_decay", "l1", "schedule",
+LIVE_FIELDS = frozenset({"loss", "optimizer", "lr", "momentum", "weight_decay", "l1", "l1_clamp",
+                         "schedule",
                          "step_size", "gamma", "clip", "batch_size", "epochs", "patience"})
 
 
@@ -89,10 +90,12 @@ class Run:
         self.model, self.params = model_for(config, self.data.n_features, device=self.device,
                                             dtype=dtype)
         d = self.data
-        self._X_train, self._Y_train = self._tensors(d.transform(d.X_train), d.y_train, dtype)
-        self._X_test, self._Y_test = self._tensors(d.transform(d.X_test), d.y_test, dtype)
+        self._X_train, self._X_test = self.inputs(d.X_train), self.inputs(d.X_test)
+        self._Y_train, self._Y_test = (targets(y, self.task, dtype, self.device)
+                                       for y in (d.y_train, d.y_test))
         self._X_all = torch.cat([self._X_train, self._X_test])
-        self._order = Batches(self._X_train, self._Y_train, config.seed)
+        self._order = Batches(self._X_train, self._Y_train, config.seed,
+                              fixed=config.order == "fixed")
         # Dropout masks are drawn where the activations live: on the CPU from the batch order's
         # generator, on a GPU from one of its own.
         dropout_generator = (self._order.generator if self.device.type == "cpu" else
@@ -131,7 +134,7 @@ class Run:
 
     def batches(self) -> Iterator[tuple[Tensor, Tensor]]:
         """The next epoch's batches, in the order the loop trains on them: model inputs
-        (B, features) and targets. Each call draws the next epoch's permutation."""
+        (B, features) and targets. Iterating draws the next epoch's permutation."""
         return self._order.epoch(self.config.batch_size, skip_single=self.config.batchnorm)
 
     def step(self, x: Tensor, y: Tensor, lr: float) -> None:
@@ -179,14 +182,21 @@ class Run:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Raw inputs (n, dim) -> class probabilities (n, k) or regression predictions (n,)."""
+        inputs = self.inputs(X)
+        with torch.inference_mode():
+            return predictions(self._net.evaluate(inputs), self.task, self._loss).cpu().numpy()
+
+    def inputs(self, X: np.ndarray) -> Tensor:
+        """Raw inputs (n, dim), or (n,) on 1-D data, as the model's inputs (n, features): the
+        data's features and standardization, on the run's device, in its float type."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim == 1 and self.data.dim == 1:
             X = X[:, None]
         if X.ndim != 2 or X.shape[1] != self.data.dim:
             raise ValueError(f"expected inputs of shape (n, {self.data.dim}), got {X.shape}")
-        inputs = torch.from_numpy(self.data.transform(X)).to(self.device)
-        with torch.inference_mode():
-            return predictions(self._net.evaluate(inputs), self.task).cpu().numpy()
+        dtype = self.params.theta.dtype
+        return torch.as_tensor(self.data.transform(X, np.float64 if dtype == torch.float64 else
+                                                   np.float32), dtype=dtype, device=self.device)
 
     def evaluate(self) -> dict[str, float]:
         """The numbers of the weights the model holds now (losses, accuracy or R², norms),
@@ -283,8 +293,9 @@ class Run:
                             ("test", out[n_train:], self._Y_test)):
             values.update({f"{split}_{k}": v
                            for k, v in metrics.evaluate(O, Y, self._loss, self.task).items()})
-        stacked = torch.cat([torch.stack([v.float() for v in values.values()]),
-                             self._layer_norms.squares()])
+        # float64 keeps a float64 run's numbers whole (and a float32 run's exactly as they are)
+        stacked = torch.cat([torch.stack([v.double() for v in values.values()]),
+                             self._layer_norms.squares().double()])
         numbers = stacked.tolist()  # the one sync
         k = len(values)
         numbers[k:] = [math.sqrt(v) for v in numbers[k:]]  # squared norms: fewer kernels
@@ -326,6 +337,7 @@ class Run:
         for live, saved in zip(self.state_tensors(), state, strict=True):
             live.copy_(saved)
         self._update.rule.reset()
+        self._order.forget()
 
     def _interrupted(self) -> None:
         self.status = "stopped"
@@ -371,7 +383,3 @@ class Run:
             f"epoch {best}, the best one (test loss {self._best_loss:.4g}, {quality}), were put "
             "back. The curves still show every epoch trained.")
         return "early_stopped"
-
-    def _tensors(self, X: np.ndarray, y: np.ndarray, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-        return (torch.as_tensor(X, dtype=dtype, device=self.device),
-                targets(y, self.task, dtype, self.device))

@@ -148,4 +148,4 @@ def test_ab_offers_only_losses_that_differ_from_the_one_auto_picks():
     regression = open_page(dataset="sine", epochs="5", hidden="4")
     regression.selectbox(key="ab_knob").set_value("loss").run()
     options = regression.selectbox(key="ab_value_loss").options
-    assert set(options) == {"l1", "huber"}  # not mse (auto's), not the classification losses
+    assert set(options) == {"l1", "huber", "square"}  # not mse (auto's), not the classification losses

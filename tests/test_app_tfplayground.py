@@ -41,7 +41,33 @@ def test_a_pasted_link_trains_on_tf_playgrounds_very_points():
     assert at.success and not at.error
     shown = plain_texts(at)
     assert all(str(u) in shown for u in unmatched)  # each named, as plain text
-    assert "seed=0.77777" in shown and "seed=0.77777" not in markdown_texts(at)
+    assert "showTestData=false" in shown and "showTestData=false" not in markdown_texts(at)
+
+
+def test_a_pasted_link_starts_tf_playgrounds_very_run_under_its_rules():
+    link = LINKS["circle-L1-deep"]
+    at = paste(open_page(), link["url"])
+    cfg = at.session_state.cfg
+    assert (cfg.init, cfg.loss, cfg.order, cfg.l1_clamp, cfg.precision) == (
+        "tfplayground", "square", "fixed", True, "float64")
+    assert "TF Playground's rules" in at.success[0].value
+    run = job(at).run
+    assert abs(run.history["train_loss"][0] - link["initial"]["train_loss"]) < 1e-12
+    run.fit(10)  # what Train does, ten epochs on
+    assert abs(run.history["test_loss"][-1] / link["epochs"]["10"]["test_loss"] - 1) < 1e-9
+    # the rules are settings on the left: the sidebar shows them
+    assert at.toggle(key="w_l1_clamp").value and at.selectbox(key="w_order").value == "fixed"
+
+
+def test_the_playgrounds_own_rules_can_be_chosen_for_a_link():
+    at = open_page()
+    at.toggle(key="tf_rules").set_value(False).run()
+    paste(at, LINKS["default"]["url"])
+    cfg = at.session_state.cfg
+    assert (cfg.init, cfg.loss, cfg.order, cfg.precision) == ("default", "auto", "shuffle",
+                                                              "float32")
+    assert "playground's own rules" in at.success[0].value
+    assert "trained on ½(o − t)²" in plain_texts(at)  # the rule that differs is named
 
 
 def test_a_bad_link_changes_nothing_and_is_shown_as_plain_text():
@@ -72,7 +98,7 @@ def test_open_in_tf_playground_links_to_this_set_up():
     url, missing = at.session_state.cfg.to_tfplayground()
     buttons = at.get("link_button")
     assert [b.proto.url for b in buttons] == [url]
-    assert "regularization=L2" in url and "regularizationRate=0.01" in url
+    assert "regularization=L2" in url and "regularizationRate=0.001" in url
     assert all(line in plain_texts(at) for line in missing)
     at = open_page(dataset="moons")
     assert not at.get("link_button") and at.button(key="tf_there").disabled

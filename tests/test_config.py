@@ -31,9 +31,9 @@ def test_defaults_are_pinned():
         "tf_seed": "",
         "hidden": [4, 2], "activation": "tanh", "init": "default", "batchnorm": False,
         "dropout": 0.0, "loss": "auto", "optimizer": "sgd", "lr": 0.03, "momentum": 0.9,
-        "weight_decay": 0.0, "l1": 0.0, "schedule": "none", "step_size": 50, "gamma": 0.5,
-        "clip": 0.0, "batch_size": 10, "epochs": 200, "patience": 0, "seed": 0,
-        "device": "auto", "engine": "torch",
+        "weight_decay": 0.0, "l1": 0.0, "l1_clamp": False, "schedule": "none", "step_size": 50,
+        "gamma": 0.5, "clip": 0.0, "batch_size": 10, "order": "shuffle", "epochs": 200,
+        "patience": 0, "seed": 0, "device": "auto", "precision": "float32", "engine": "torch",
     }
 
 
@@ -99,6 +99,8 @@ configs = st.builds(
     batch_size=st.integers(2, 500),
     epochs=st.integers(1, 100),
     seed=st.integers(0, 2**31 - 1),
+    order=st.sampled_from(["shuffle", "fixed"]), l1_clamp=st.booleans(),
+    precision=st.sampled_from(["float32", "float64"]),
 )
 
 
@@ -119,6 +121,7 @@ BAD_VALUES = {
     "loss": "kl", "optimizer": "lbfgs", "lr": 0.0, "momentum": 1.5, "weight_decay": -0.1,
     "l1": 2.0, "schedule": "exp", "step_size": 0, "gamma": 0.0, "clip": -1.0, "batch_size": 0,
     "epochs": 0, "patience": -1, "seed": 1.5, "device": "tpu", "engine": "jax",
+    "l1_clamp": "maybe", "order": "random", "precision": "float16",
 }
 
 

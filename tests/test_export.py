@@ -66,6 +66,15 @@ IN_PROCESS_CASES = [
     dict(dataset="spiral", tf_seed="0.77777", noise=0.1, standardize=False,
          features=("x1", "x2", "x1sq", "x2sq", "x1x2", "sin_x1", "sin_x2")),
     dict(dataset="plane", tf_seed='say "hi" \\ 🌱', noise=0.2),
+    # TF Playground's training rules: its weights from its stream, its loss, its fixed order
+    # with 300 * 0.5 % 7 = 3 points carried into the next epoch, its L1 clamp, float64
+    dict(dataset="circle", tf_seed="0.24680", hidden=(2, 2, 2), init="tfplayground",
+         loss="square", order="fixed", l1=0.003, l1_clamp=True, precision="float64",
+         standardize=False, batch_size=7, epochs=6),
+    dict(dataset="plane", tf_seed="0.60606", init="tfplayground", loss="square", order="fixed",
+         precision="float64", noise=0.2, weight_decay=0.01),
+    dict(dataset="moons", init="zeros", order="fixed", l1=0.01, l1_clamp=True, optimizer="adam",
+         lr=0.01),
 ]
 
 FINAL = re.compile(r"(\w+) (-?[\d.]+(?:e[-+]?\d+)?|nan|inf)")

@@ -212,3 +212,21 @@ def test_the_default_frame_fits_the_budget():
     frames.job_frame(job, True)
     size = len(frames.job_frame(job, False))
     assert size <= 25 * 1024 + frames.BIG ** 2, size  # the large node picture comes on top
+
+
+@pytest.mark.parametrize("link", [
+    "#dataset=circle&networkShape=4,2&seed=0.12345&regularization=L1&regularizationRate=0.003",
+    "#problem=regression&regDataset=reg-plane&networkShape=4&seed=0.60606&noise=20",
+])
+def test_a_run_under_tf_playgrounds_rules_draws_like_any_other(link):
+    """float64 weights, a tanh output unit: the view's grid is still the run's own output."""
+    run = train(Config.from_tfplayground(link)[0].replace(epochs=3))
+    structure, (header, arrays), view = built(run, closer=(1, 0))
+    r = frames.GRID
+    predicted = run.predict(grid(run.data.box, r)[2])
+    if run.task == "binary":  # the class-1 probability: (tanh z + 1) / 2
+        np.testing.assert_allclose(arrays["grid"] / 255, predicted[:, 1].reshape(r, r),
+                                   atol=0.5 / 255 + 1e-6)
+    assert all(np.isfinite(a).all() for a in arrays.values() if a.dtype.kind == "f")
+    for fn in (insight.activations, insight.node_values):
+        fn(run, run.data.X_test[:5])

@@ -270,3 +270,24 @@ def test_a_failing_job_stops_alone():
     assert bad.status() == "error"
     wait_until(lambda: good.run.epoch >= 5)
     good.pause()
+
+
+def test_the_first_epoch_at_95_percent_is_noted_with_the_seconds_played():
+    link = ("#activation=tanh&batchSize=10&dataset=circle&learningRate=0.03&networkShape=4,2"
+            "&seed=0.12345&percTrainData=50&problem=classification")
+    cfg = Config.from_tfplayground(link)[0]
+    job = LiveJob(Run(cfg), lambda j, s: b"")
+    try:
+        job.play("full", stop_at=200)
+        wait_until(lambda: not job.playing)
+        acc = job.run.history["test_acc"]
+        first = next(e for e, a in enumerate(acc) if a >= 0.95)
+        epoch, played = job.milestone
+        assert epoch == first and 0 < played <= job.played()
+        job.play("full", stop_at=220)  # later epochs do not move it
+        wait_until(lambda: not job.playing)
+        assert job.milestone == (epoch, played)
+        job.replace(Run(cfg))  # a new run starts with none
+        assert job.milestone is None and job.played() == 0.0
+    finally:
+        job.pause()

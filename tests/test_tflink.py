@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playground import Config, ConfigError
-from playground.tflink import ACTIVATIONS, INPUTS, PROPS, js_number, js_text, read
+from playground.tflink import ACTIVATIONS, INPUTS, PROPS, TF_RULES, js_number, js_text, read
 from playground.tfplayground import TF_DATASETS
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "tfplayground_reference.json").read_text())
@@ -32,9 +32,13 @@ def test_every_reference_link_opens_as_tf_playground_read_it(name):
     assert (cfg.lr, cfg.batch_size, cfg.noise) == (s["learningRate"], s["batchSize"],
                                                    s["noise"] / 100)
     assert (cfg.optimizer, cfg.standardize) == ("sgd", False)
-    per_update = s["regularizationRate"] / s["batchSize"]
-    assert math.isclose(cfg.l1, per_update if s["regularization"] == "L1" else 0.0)
-    assert math.isclose(cfg.weight_decay, per_update if s["regularization"] == "L2" else 0.0)
+    # nn.ts steps by lr x rate x the penalty's derivative after the mean gradient's step
+    rate = s["regularizationRate"]
+    assert cfg.l1 == (rate if s["regularization"] == "L1" else 0.0)
+    assert cfg.weight_decay == (rate if s["regularization"] == "L2" else 0.0)
+    # the link opens under TF Playground's training rules
+    assert (cfg.init, cfg.loss, cfg.order, cfg.l1_clamp, cfg.precision) == (
+        "zeros" if s["initZero"] else "tfplayground", "square", "fixed", True, "float64")
     assert Config.from_tfplayground("#" + link["hash"])[0] == cfg  # the '#' part alone
     assert Config.from_tfplayground(f"  {link['hash']}\n")[0] == cfg  # without the '#' too
 
@@ -55,10 +59,28 @@ def test_what_has_no_counterpart_is_named(name):
     link = LINKS[name]
     _, unmatched = Config.from_tfplayground(link["url"])
     named = {(u.param, u.kind) for u in unmatched}
+    assert ("showTestData", "view") in named  # under TF Playground's rules no rule differs
+    assert not any(kind == "rule" for _, kind in named)
+    assert all(u.text and str(u).startswith(u.param) for u in unmatched)
+
+
+@pytest.mark.parametrize("name", LINKS)
+def test_under_the_playgrounds_rules_each_rule_that_differs_is_named(name):
+    link = LINKS[name]
+    ours, unmatched = Config.from_tfplayground(link["url"], rules="playground")
+    named = {(u.param, u.kind) for u in unmatched}
     assert {("problem", "rule"), ("seed", "rule"), ("batchSize", "rule"),
             ("showTestData", "view")} <= named
     assert (("regularization", "rule") in named) == (link["settings"]["regularization"] == "L1")
-    assert all(u.text and str(u).startswith(u.param) for u in unmatched)
+    theirs, _ = Config.from_tfplayground(link["url"])
+    kept = ("init", "loss", "order", "l1_clamp", "precision")
+    assert ours == theirs.replace(**{k: getattr(Config(), k) for k in kept})
+
+
+def test_rules_must_be_one_of_the_two():
+    with pytest.raises(ConfigError) as e:
+        Config.from_tfplayground("#seed=1", rules="keras")
+    assert "rules" in e.value.errors
 
 
 def test_every_tf_playground_parameter_is_read_or_named():
@@ -76,21 +98,22 @@ def test_every_tf_playground_parameter_is_read_or_named():
     assert (cfg.dataset, cfg.activation, cfg.batch_size, cfg.lr, cfg.hidden, cfg.tf_seed) == (
         "xor", "sigmoid", 5, 0.3, (3, 1), "abc")
     assert cfg.features == ("x2", "x1sq", "x1x2", "sin_x1", "sin_x2") and cfg.noise == 0.35
-    assert cfg.n_train == 350 and math.isclose(cfg.weight_decay, 0.03 / 5) and cfg.l1 == 0
+    assert cfg.n_train == 350 and cfg.weight_decay == 0.03 and cfg.l1 == 0
+    assert cfg.init == "zeros"
     named = {u.param: u.kind for u in unmatched}
-    assert named == {"problem": "rule", "seed": "rule", "batchSize": "rule", "initZero": "rule",
-                     "discretize": "view", "hideText": "view", "collectStats": "view",
+    assert named == {"discretize": "view", "hideText": "view", "collectStats": "view",
                      "tutorial": "view", "noise_hide": "view", "cosX": "unused",
                      "regDataset": "unused", "wibble": "unknown"}
     mapped = {"activation", "regularization", "batchSize", "dataset", "learningRate",
               "regularizationRate", "noise", "networkShape", "seed", "percTrainData", "problem",
-              *INPUTS}
+              "initZero", *INPUTS}
     assert {name for name, _, _ in PROPS} <= mapped | set(named) | {"showTestData", "cosY"}
 
 
 def test_a_link_without_seed_says_its_points_are_new_each_time():
     cfg, unmatched = Config.from_tfplayground("https://playground.tensorflow.org/")
-    assert cfg == Config(standardize=False)  # TF Playground's defaults are the playground's
+    # TF Playground's defaults are the playground's, but for its rules and raw inputs
+    assert cfg == Config(standardize=False, **TF_RULES)
     assert [u.kind for u in unmatched if u.param == "seed"] == ["data"]
 
 
@@ -152,6 +175,8 @@ tf_configs = st.builds(
     activation=st.sampled_from(list(ACTIVATIONS.values())),
     lr=st.sampled_from([1e-5, 1e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]),
     batch_size=st.integers(1, 30), weight_decay=st.sampled_from([0.0, 0.001, 0.003, 0.01, 0.03]),
+    init=st.sampled_from(["tfplayground", "zeros"]), loss=st.just("square"),
+    order=st.just("fixed"), l1_clamp=st.just(True), precision=st.just("float64"),
 ).map(lambda c: c.replace(n_samples=1200) if c.task == "regression" else c)
 
 
@@ -160,10 +185,10 @@ tf_configs = st.builds(
 def test_what_tf_playground_can_express_comes_back_the_same(cfg):
     url, missing = cfg.to_tfplayground()
     back, _ = Config.from_tfplayground(url)
-    assert back.replace(weight_decay=cfg.weight_decay) == cfg
-    assert math.isclose(back.weight_decay, cfg.weight_decay, rel_tol=1e-9)
+    assert back == cfg
     assert not any(m.startswith(("samples", "test share", "activation", "hidden", "TF Playground "
-                                 "seed", "standardized", "dataset")) for m in missing)
+                                 "seed", "standardized", "dataset", "loss", "initialization",
+                                 "data order", "L1", "precision")) for m in missing)
 
 
 def test_what_tf_playground_cannot_express_is_said():
@@ -175,7 +200,8 @@ def test_what_tf_playground_cannot_express_is_said():
     text = "\n".join(missing)
     for words in ("activation gelu", "optimizer adam", "at most 6 layers of 8", "samples 300",
                   "batch norm", "early stopping", "L1 and L2", "standardized", "seed",
-                  "initialization default", "batch order", "loss cross_entropy"):
+                  "initialization default", "data order", "loss cross_entropy",
+                  "precision float32", "L1: TF Playground sets"):
         assert words in text, words
     assert "seed=" not in url and "regularization=L2" in url and "activation=tanh" in url
     assert "networkShape=16,4" in url

@@ -22,8 +22,9 @@ def forward_equations(config: Config) -> list[str]:
         lines.append(rf"Z_{{{layer}}} = {previous}\, W_{{{layer}}} + b_{{{layer}}}{shape}")
         if layer < depth:
             lines.append(rf"A_{{{layer}}} = {act.formula(*_names(layer))}")
-    head = HEADS[config.task][0].replace("{z}", _names(depth)[0])
     loss = resolve_loss(config.loss, config.task)
+    head = (r"\tanh({z})" if loss.tanh_head and config.task == "binary" else
+            HEADS[config.task][0]).replace("{z}", _names(depth)[0])
     lines.append(rf"\hat{{Y}} = {head},\qquad " + loss.tex[config.task])
     return lines
 

@@ -30,7 +30,7 @@ from torch import nn
 
 from .. import insight
 from ..datasets import FEATURES, grid
-from ..nn.losses import predictions
+from ..nn.losses import predictions, resolve_loss
 from ..nn.metrics import score
 from ..schedule import PACES, SCHEDULER
 from ..snapshots import value_range
@@ -122,7 +122,7 @@ class LiveView:
             r = _grid_size(run) if d.dim == 2 else CURVE
             t = diagram.THUMB if d.dim == 2 else diagram.THUMB_1D
             self.main_points, self.thumb_points = grid(d.box, r)[2], grid(d.box, t)[2]
-            self._main_x, self._thumb_x = (torch.from_numpy(d.transform(p)).to(run.device)
+            self._main_x, self._thumb_x = (run.inputs(p)
                                            for p in (self.main_points, self.thumb_points))
         self._closer_cache: tuple | None = None  # (node, time) of the large node last sent
         self.units = diagram.layer_units(run)
@@ -282,7 +282,8 @@ class LiveView:
                     hidden.append(x.cpu().numpy())
         finally:
             model.train()
-        out = predictions(x, self.run.task).cpu().numpy()
+        loss = resolve_loss(self.run.config.loss, self.run.task)
+        out = predictions(x, self.run.task, loss).cpu().numpy()
         if every_layer:
             out = out[:, 1:] if self.run.task == "binary" else out.reshape(len(out), -1)
             return [inputs.cpu().numpy(), *hidden, out]
@@ -411,4 +412,7 @@ def job_state(job: LiveJob) -> dict[str, Any]:
              "served_s": round(SCHEDULER.served(job), 3),
              "sharing": max(0, SCHEDULER.sharing - 1) if job.playing else 0,
              "message": run.message if run.status in (
-                 "diverged", "early_stopped") else ""}
+                 "diverged", "early_stopped") else "",
+             # the first epoch at 95% test accuracy (R²), the seconds played until then
+             "milestone": None if job.milestone is None else {
+                 "epoch": job.milestone[0], "played_s": round(job.milestone[1], 2)}}

@@ -42,6 +42,9 @@ class Loss:
     export: dict[str, tuple[str, str]] = field(default_factory=dict)  # task -> (comment, code)
     grad: Callable[[Tensor, Tensor, str], Tensor] | None = None  # d value / d out, same shape
     grad_tex: dict[str, str] = field(default_factory=dict)  # task -> dL/dZ, where it is short
+    # Two classes: the output unit is tanh of the logit, in (-1, 1), instead of its sigmoid
+    # (TF Playground's); the class-1 probability shown is then (tanh z + 1) / 2.
+    tanh_head: bool = False
 
 
 def targets(y: np.ndarray, task: str, dtype: torch.dtype, device: torch.device | str) -> Tensor:
@@ -51,17 +54,19 @@ def targets(y: np.ndarray, task: str, dtype: torch.dtype, device: torch.device |
     return torch.as_tensor(y, dtype=dtype, device=device).reshape(-1, 1)
 
 
-def probabilities(out: Tensor, task: str) -> Tensor:
-    """Logits (..., n, 1) or (..., n, k) -> class probabilities (..., n, 2) or (..., n, k)."""
+def probabilities(out: Tensor, task: str, loss: Loss | None = None) -> Tensor:
+    """Logits (..., n, 1) or (..., n, k) -> class probabilities (..., n, 2) or (..., n, k); two
+    classes under a loss with a tanh output unit read it as (tanh z + 1) / 2."""
     if task == "binary":
-        p = torch.sigmoid(out)
+        p = torch.tanh(out).add_(1).mul_(0.5) if loss is not None and loss.tanh_head else \
+            torch.sigmoid(out)
         return torch.cat([1 - p, p], dim=-1)
     return torch.softmax(out, dim=-1)
 
 
-def predictions(out: Tensor, task: str) -> Tensor:
+def predictions(out: Tensor, task: str, loss: Loss | None = None) -> Tensor:
     """What `Run.predict` returns: class probabilities, or the regression values (n,)."""
-    return out[..., 0] if task == "regression" else probabilities(out, task)
+    return out[..., 0] if task == "regression" else probabilities(out, task, loss)
 
 
 def _per_model(fn: Callable, out: Tensor, target: Tensor, rows: bool = False) -> Tensor:
@@ -125,6 +130,22 @@ def _hinge_value(out: Tensor, target: Tensor, task: str) -> Tensor:
         sign = target * 2 - 1  # labels 0/1 -> -1/+1
         return _batch_mean(torch.relu(1 - sign * out))
     return _per_model(F.multi_margin_loss, out, target, rows=True)
+
+
+def _square_value(out: Tensor, target: Tensor, task: str) -> Tensor:
+    # TF Playground's error, 1/2 (output - target)^2: two classes through a tanh output unit
+    # against targets -1/+1, numbers on the value itself.
+    if task == "binary":
+        return _batch_mean((torch.tanh(out) - (target * 2 - 1)).square_().mul_(0.5))
+    return _batch_mean((out - target).square_().mul_(0.5))
+
+
+def _square_grad(out: Tensor, target: Tensor, task: str) -> Tensor:
+    n = out.shape[-2] * out.shape[-1]
+    if task == "binary":  # (o - t) (1 - o^2) / n with o = tanh(z), as nn.ts's backProp has it
+        o = torch.tanh(out)
+        return (o - (target * 2 - 1)).mul_(1 - o * o).div_(n)
+    return (out - target).div_(n)
 
 
 def _autograd_grad(value: Callable, out: Tensor, target: Tensor, task: str) -> Tensor:
@@ -211,6 +232,23 @@ LOSSES: dict[str, Loss] = {
     "huber": Loss(
         "huber", TASKS, "Squared error for small errors, absolute error for large ones (delta 1).",
         value=_on_probabilities(F.huber_loss), tex=_HUBER[0], export=_HUBER[1],
+    ),
+    "square": Loss(
+        "square", ("binary", "regression"),
+        "TF Playground's loss: half the squared error, 1/2 (output - target)^2. For two classes "
+        "the output unit is tanh, from -1 to 1, and the targets are -1 and +1; for numbers it is "
+        "the value itself.",
+        value=_square_value, grad=_square_grad,
+        tex={"binary": r"L = \frac{1}{n}\sum_i \tfrac{1}{2}\big(\hat{y}_i - t_i\big)^2,\quad "
+                       r"t_i = 2 y_i - 1",
+             "regression": r"L = \frac{1}{n}\sum_i \tfrac{1}{2}\big(\hat{Y}_i - Y_i\big)^2"},
+        export={"binary": ("TF Playground's error: a tanh output against targets -1/+1",
+                           "0.5 * (torch.tanh(out) - (2 * y - 1)).square().mean()"),
+                "regression": ("TF Playground's error: half the squared error",
+                               "0.5 * (out - y).square().mean()")},
+        grad_tex={"binary": r"\frac{1}{n}(\hat{y} - t) \odot (1 - \hat{y}^2)",
+                  "regression": r"\frac{1}{n}(\hat{Y} - Y)"},
+        tanh_head=True,
     ),
     "hinge": Loss(
         "hinge", CLASSIFICATION,

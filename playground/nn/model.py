@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import tfplayground
 from .activations import ACTIVATIONS
 
 
@@ -46,6 +47,19 @@ def _init_normal(w: Tensor, b: Tensor, gain: float, g: torch.Generator) -> None:
     b.normal_(0.0, 1.0, generator=g)
 
 
+def _init_tfplayground(w: Tensor, b: Tensor, gain: float, g: torch.Generator) -> None:
+    # TF Playground's nn.ts: every weight Math.random() - 0.5, every bias 0.1, whatever the size.
+    w.uniform_(-0.5, 0.5, generator=g)
+    b.fill_(0.1)
+
+
+def _init_zeros(w: Tensor, b: Tensor, gain: float, g: torch.Generator) -> None:
+    # Every weight and bias 0 (TF Playground's initZero): the units of a layer start alike and
+    # get alike gradients, so they stay copies of each other.
+    w.zero_()
+    b.zero_()
+
+
 @dataclass(frozen=True)
 class Init:
     name: str
@@ -65,6 +79,12 @@ INITS: dict[str, Init] = {
              _init_xavier),
         Init("normal", "Standard normal: every weight and bias from N(0, 1), unscaled, as "
              "np.random.randn draws them in a from-scratch network.", _init_normal),
+        Init("tfplayground", "TF Playground's: every weight uniform in ±0.5, every bias 0.1; with "
+             "a TF Playground seed, its very initial weights, drawn from its random stream.",
+             _init_tfplayground),
+        Init("zeros", "Every weight and bias 0 (TF Playground's initZero): the neurons of a layer "
+             "start identical and stay identical, so the network learns like one neuron per "
+             "layer.", _init_zeros),
     )
 }
 
@@ -180,10 +200,19 @@ class Shape(Protocol):
 
 def model_for(c: Shape, n_in: int, *, device: torch.device | str = "cpu",
               dtype: torch.dtype = torch.float32) -> tuple[nn.Sequential, FlatParams]:
-    """`build_model` with a config's network fields, for `n_in` inputs."""
-    return build_model(n_in, c.hidden, c.n_outputs, activation=c.activation, init=c.init,
-                       batchnorm=c.batchnorm, dropout=c.dropout, seed=c.seed, device=device,
-                       dtype=dtype)
+    """`build_model` with a config's network fields, for `n_in` inputs. TF Playground's init
+    with a TF Playground seed (`c.tf_seed`) takes its weights from TF Playground's own stream,
+    where it goes on after drawing the config's points (`tfplayground.initial_layers`)."""
+    model, flat = build_model(n_in, c.hidden, c.n_outputs, activation=c.activation, init=c.init,
+                              batchnorm=c.batchnorm, dropout=c.dropout, seed=c.seed,
+                              device=device, dtype=dtype)
+    tf_seed = getattr(c, "tf_seed", "")
+    if c.init == "tfplayground" and tf_seed and not c.batchnorm:
+        sizes = [n_in, *c.hidden, c.n_outputs]
+        layers = tfplayground.initial_layers(c.dataset, c.n_samples, c.noise, tf_seed, sizes)
+        values = torch.from_numpy(tfplayground.flat(layers))  # each layer's W, then b: ours
+        flat.theta.copy_(values.to(dtype=flat.theta.dtype))
+    return model, flat
 
 
 def _flatten(model: nn.Sequential, device: torch.device, dtype: torch.dtype) -> FlatParams:

@@ -10,7 +10,10 @@ every model shares, or a (K, 1) column with one value per model.
 
 `Update` is the whole step: the L1 term and clipping on the gradient, weight decay (coupled
 through the gradient, or decoupled for AdamW), then the rule; penalties touch the Linear
-weights only, as TensorFlow Playground does.
+weights only, as TensorFlow Playground does. With `l1_clamp` the L1 term is TensorFlow
+Playground's instead: a step of its own after the rule's, lr * l1 * sign(w) with w the weight
+before the step, and a weight that this step carries across zero is set to 0 and frozen there
+for the rest of the run (its gradient is ignored from then on).
 """
 
 from __future__ import annotations
@@ -242,6 +245,15 @@ class Update:
 
         l1, decay = each("l1"), per_model([c.weight_decay for c in configs])  # decay: float64
         self.l1 = None if _off(l1) else self.mask * l1  # (P,) or (K, P)
+        clamp = self.l1 is not None and any(getattr(c, "l1_clamp", False) for c in configs)
+        if clamp and not all(getattr(c, "l1_clamp", False) for c in configs):
+            raise ValueError("the models of one stack must agree on l1_clamp")
+        if clamp and getattr(self, "frozen", None) is None:
+            self.frozen = torch.zeros_like(self.theta, dtype=torch.bool)  # weights L1 froze at 0
+        elif not clamp:
+            self.frozen = None
+        self._l1_decay = None if _off(per_model([c.l1 or 0.0 for c in configs])) else per_model(
+            [c.l1 or 0.0 for c in configs])  # float64, for the clamp's step
         self.clip = None if _off(each("clip")) else per_model(
             [c.clip or math.inf for c in configs], dtype, device)  # clip 0 (off): a factor of 1
         self.decay = None if _off(decay) else decay
@@ -254,7 +266,12 @@ class Update:
         """lr: a number, or a float64 (K, 1) column (see `per_model`)."""
         g, theta = self.grad, self.theta
         rule_lr, shrink = self._rates(lr)
-        if self.l1 is not None:  # d/dw of l1 |w| is l1 sign(w), part of the gradient before clipping
+        before = None
+        if self.frozen is not None:  # TF Playground's L1: its own step after the rule's, below
+            self.frozen &= theta == 0  # a frozen weight set by hand comes back to life
+            g.masked_fill_(self.frozen, 0.0)
+            before = theta.sign()
+        elif self.l1 is not None:  # d/dw of l1 |w| is l1 sign(w), part of the gradient before clipping
             g.addcmul_(self.l1, theta.sign())
         if self.clip is not None:  # rescale each model's gradient to norm <= clip (clip_grad_norm_)
             g.mul_(torch.clamp(self.clip / (g.norm(dim=-1, keepdim=True) + 1e-6), max=1.0))
@@ -263,6 +280,17 @@ class Update:
         elif self.coupled is not None:  # coupled L2 as torch.optim adds it: g + wd w, after clipping
             g.addcmul_(self.coupled, theta)
         self.rule.step(g, rule_lr)
+        if before is not None:
+            self._clamped_l1(before)
+
+    def _clamped_l1(self, sign: Tensor) -> None:
+        """w2 = w1 - lr l1 sign(w0) for w1 the weight after the rule's step and w0 before it;
+        where w1 and w2 have opposite signs the weight is set to 0 and frozen (nn.ts)."""
+        theta = self.theta
+        after = theta - self._l1_step * sign
+        crossed = (theta * after) < 0
+        self.frozen |= crossed
+        theta.copy_(after.masked_fill_(self.frozen, 0.0))
 
     def _rates(self, lr: Coef) -> tuple[Coef, Tensor | None]:
         same = lr is self._lr or (isinstance(lr, float) and isinstance(self._lr, float)
@@ -272,6 +300,8 @@ class Update:
             self._rule_lr = _cast(lr, dtype)
             self._shrink = (None if self.decay is None or not self.rule.decoupled_decay
                             else self.mask * _cast(-lr * self.decay, dtype))
+            self._l1_step = (None if self.frozen is None
+                             else self.mask * _cast(lr * self._l1_decay, dtype))
         return self._rule_lr, self._shrink
 
 

@@ -64,7 +64,9 @@ class LinearOp:
             self.gw.copy_(torch.bmm(dz.transpose(1, 2), x))
             if self.gb is not None:
                 self.gb.copy_(dz.sum(1))
-        return None if self.first else dz @ self.w
+        if self.first:
+            return None
+        return dz @ self.w if not self.stacked else torch.bmm(dz, self.w)
 
 
 class ActivationOp:

@@ -29,7 +29,7 @@ def gradcheck(config: Config, batch: int = 16, seed: int = 0) -> dict:
     net.load_state_dict(model.state_dict())
     data, task = load_data(config), config.task
     rows = np.random.default_rng(seed).permutation(data.n_train)[:batch]
-    X = data.transform(data.X_train[rows]).astype(np.float64)
+    X = data.transform(data.X_train[rows], np.float64)
     y = data.y_train[rows]
     y = y.astype(np.int64) if task == "multiclass" else y.astype(np.float64).reshape(-1, 1)
 

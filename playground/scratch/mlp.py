@@ -296,10 +296,22 @@ def _mse_multiclass(out, y):
     return value, p * (dp - (dp * p).sum(axis=1, keepdims=True))
 
 
+def _square(pred, target):
+    # TF Playground's error: half the squared error, so its derivative is (pred - target) / n.
+    return 0.5 * _mean((pred - target) ** 2), (pred - target) / pred.size
+
+
+def _square_binary(out, y):
+    o = np.tanh(out)  # a tanh output unit against targets -1/+1
+    value, do = _square(o, 2.0 * y - 1.0)
+    return value, do * (1.0 - o * o)
+
+
 _LOSSES = {  # loss -> task -> (out, y) -> (value, dL/dout)
     "cross_entropy": {"binary": _ce_binary, "multiclass": _ce_multiclass},
     "bce": {"binary": _bce},
     "mse": {"regression": _mse, "binary": _mse_binary, "multiclass": _mse_multiclass},
+    "square": {"regression": _square, "binary": _square_binary},
 }
 SCRATCH_LOSSES = tuple(_LOSSES)
 

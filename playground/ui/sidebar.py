@@ -84,6 +84,7 @@ def _shown(name: str, values: dict[str, Any]) -> bool:
         "momentum": "momentum" in OPTIMIZERS[values.get("optimizer", "sgd")].knobs,
         "step_size": "step_size" in SCHEDULES[values.get("schedule", "none")].knobs,
         "gamma": "gamma" in SCHEDULES[values.get("schedule", "none")].knobs,
+        "l1_clamp": bool(values.get("l1")),  # TF Playground's L1 rule: only with an L1 penalty
     }.get(name, True)
 
 

@@ -252,6 +252,8 @@ function draw() {
   if (S.stats.log.length > 4000) S.stats.log.splice(0, 2000);
   S.root.setAttribute("data-epoch", String(f.header.epoch));
   S.root.setAttribute("data-status", f.header.status);
+  const m = f.header.milestone;  // for tests and benches: "epoch seconds-played" at 95%
+  S.root.setAttribute("data-milestone", m ? `${m.epoch} ${m.played_s}` : "");
   updateBias();
   if (S.toAck !== null && S.toAck !== undefined) {
     ack(S.toAck);
@@ -268,7 +270,10 @@ function cards(h, fh) {
   set("train", sig(c.train_loss), delta(c.d_train_loss));
   set("test", sig(c.test_loss), delta(c.d_test_loss));
   S.cards.score.label.textContent = regression ? "Test R²" : "Test accuracy";
-  set("score", regression ? (c.score === null ? "–" : c.score.toFixed(3)) : percent(c.score), "");
+  const m = fh.milestone;
+  S.cards.score.delta.title = m ? "The first epoch that reached this on the test set, and the seconds the run had played until then" : "";
+  set("score", regression ? (c.score === null ? "–" : c.score.toFixed(3)) : percent(c.score),
+    m ? `${regression ? "R² 0.95" : "95%"} at epoch ${m.epoch.toLocaleString("en-US")} · ${m.played_s < 10 ? m.played_s.toFixed(2) : m.played_s.toFixed(1)} s` : "");
   set("speed", fh.playing && fh.rate ? `${Math.round(fh.rate).toLocaleString("en-US")}/s` : "–",
     c.ms_per_epoch ? `${sig(c.ms_per_epoch)} ms per epoch` : "");
   S.cards.speed.label.textContent = "Epochs per second";
