@@ -234,6 +234,7 @@ class Update:
     def __init__(self, theta: Tensor, grad: Tensor, mask: Tensor, rule: Any,
                  configs: Sequence[Any]):
         self.theta, self.grad, self.mask, self.rule = theta, grad, mask, rule  # mask: weights
+        self.frozen: Tensor | None = None
         self.configure(configs)
 
     def configure(self, configs: Sequence[Any]) -> None:
@@ -248,12 +249,11 @@ class Update:
         clamp = self.l1 is not None and any(getattr(c, "l1_clamp", False) for c in configs)
         if clamp and not all(getattr(c, "l1_clamp", False) for c in configs):
             raise ValueError("the models of one stack must agree on l1_clamp")
-        if clamp and getattr(self, "frozen", None) is None:
-            self.frozen = torch.zeros_like(self.theta, dtype=torch.bool)  # weights L1 froze at 0
-        elif not clamp:
+        if not clamp:
             self.frozen = None
-        self._l1_decay = None if _off(per_model([c.l1 or 0.0 for c in configs])) else per_model(
-            [c.l1 or 0.0 for c in configs])  # float64, for the clamp's step
+        elif self.frozen is None:  # kept when a running model is reconfigured
+            self.frozen = torch.zeros_like(self.theta, dtype=torch.bool)  # weights L1 froze at 0
+        self._l1_decay = per_model([c.l1 or 0.0 for c in configs])  # float64, the clamp's step
         self.clip = None if _off(each("clip")) else per_model(
             [c.clip or math.inf for c in configs], dtype, device)  # clip 0 (off): a factor of 1
         self.decay = None if _off(decay) else decay
