@@ -25,7 +25,6 @@ Check = Callable[[dict[str, "Run"]], tuple[bool, str]]
 class Lesson:
     name: str
     title: str
-    source: str | None  # the seed (../shared/seeds) the lesson is built from, e.g. "seed 000"
     configs: dict[str, Config]  # label -> set-up, in the order they are trained and shown
     text: str  # what to try
     look_for: str
@@ -223,7 +222,7 @@ _SPIRAL = Config(dataset="spiral", n_samples=500, activation="relu", optimizer="
 
 _ALL = [
     Lesson(
-        "random-labels", "Memorising is not learning", "seed 000",
+        "random-labels", "Memorising is not learning",
         {"random labels": _RANDOM},
         "The inputs are 20 random numbers and each label is a coin flip: there is no rule to "
         "find. Train the 20 → 64 → 32 → 1 network for 100 epochs and follow both accuracy curves.",
@@ -232,7 +231,7 @@ _ALL = [
         "Train accuracy reaches at least 95% while test accuracy stays at chance (40–60%).",
         _check_random),
     Lesson(
-        "teacher", "A two-layer MLP learns a teacher network", "seed 001",
+        "teacher", "A two-layer MLP learns a teacher network",
         {"teacher data": _TEACHER},
         "The labels come from a hidden random ReLU network, 16 → 32 → 5 with He-scaled weights "
         "and zero biases, fed 16 Gaussian numbers; without biases some classes are much "
@@ -247,7 +246,7 @@ _ALL = [
         "within 7 points of train accuracy.",
         _check_teacher, "Equations"),
     Lesson(
-        "moons-scratch", "Two moons, from scratch in NumPy", "seed 002",
+        "moons-scratch", "Two moons, from scratch in NumPy",
         _same_but(_MOONS, **{"NumPy engine": dict(engine="numpy"),
                              "PyTorch": dict(engine="torch")}),
         "A 2 → 50 → 1 ReLU network with a sigmoid output and binary cross-entropy, every weight "
@@ -262,7 +261,7 @@ _ALL = [
         "within 1e-4.",
         _check_moons, "Replay"),
     Lesson(
-        "building-blocks", "Building blocks: BatchNorm, Adam and an L1 loss", "seed 003",
+        "building-blocks", "Building blocks: BatchNorm, Adam and an L1 loss",
         _same_but(_SINE, **{"with BatchNorm": dict(batchnorm=True),
                             "without BatchNorm": dict(batchnorm=False)}),
         "Three sigmoid layers of 32 units fit y = sin(2x) with Adam and the mean absolute error "
@@ -275,7 +274,7 @@ _ALL = [
         "without it stays at 0.5 or less.",
         _check_blocks, "Activations"),
     Lesson(
-        "no-hidden-layer", "What a hidden layer adds", "seed 004",
+        "no-hidden-layer", "What a hidden layer adds",
         {"xor, no hidden layer": _XOR,
          "xor, 4 hidden units": _XOR.replace(hidden=(4,)),
          "steps, no hidden layer": Config(dataset="steps", n_samples=600, hidden=(),
@@ -297,7 +296,7 @@ _ALL = [
         "of the bumps.",
         _check_hidden, "Equations"),
     Lesson(
-        "batch-size", "Pure SGD, mini-batches and full batch", "seed 004",
+        "batch-size", "Pure SGD, mini-batches and full batch",
         _same_but(_BATCH, **{"batch 1 (pure SGD)": dict(batch_size=1),
                              "batch 16 (mini-batch)": dict(batch_size=16),
                              "batch 250 (full batch)": dict(batch_size=250)}),
@@ -311,7 +310,7 @@ _ALL = [
         "SGD takes at least 3 times one of mini-batches, and that one at least twice full batch.",
         _check_batches),
     Lesson(
-        "vanishing-gradients", "Vanishing gradients", None,
+        "vanishing-gradients", "Vanishing gradients",
         _same_but(_DEEP, sigmoid=dict(activation="sigmoid"), ReLU=dict(activation="relu")),
         "Six hidden layers of 16 units with plain SGD, once with sigmoid and once with ReLU; "
         "everything else, initial weights included, is the same. Train one, then the other.",
@@ -323,7 +322,7 @@ _ALL = [
         "net's; it stays at 60% test accuracy or less while the ReLU net reaches 95%.",
         _check_vanishing, "Gradient flow"),
     Lesson(
-        "regularization", "Overfitting, and three ways to fight it", None,
+        "regularization", "Overfitting, and three ways to fight it",
         _same_but(_WIDE, **{"no regularization": {},
                             "L2 (weight decay 0.003)": dict(weight_decay=0.003),
                             "dropout 0.5": dict(dropout=0.5),
@@ -339,7 +338,7 @@ _ALL = [
         "stopping each end lower, and the best of them gains 2 points of test accuracy or more.",
         _check_regularization),
     Lesson(
-        "spiral", "The spiral challenge: the smallest network that solves it", None,
+        "spiral", "The spiral challenge: the smallest network that solves it",
         _same_but(_SPIRAL, **{"4, 2 (the playground's default size)": dict(hidden=(4, 2)),
                               "6, 6": dict(hidden=(6, 6)),
                               "8, 8": dict(hidden=(8, 8))}),

@@ -31,8 +31,7 @@ def lessons_ui() -> None:
                       "memorising random labels to the spiral challenge.")
         return
     lesson = LESSONS[name]
-    right.caption(f"Lesson {NUMBERS[name]} of {len(LESSONS)}"
-                  + (f" · built on {lesson.source}" if lesson.source else ""))
+    right.caption(f"Lesson {NUMBERS[name]} of {len(LESSONS)}")
     with st.container(border=True):
         _card(lesson)
 
