@@ -1,8 +1,7 @@
 """Replay snapshots: the model's output over the data's box at epochs spread evenly over a run.
 
-Memory stays bounded however long the run: a snapshot is kept at every epoch that is a multiple
-of `stride`; when more than `max_snapshots` are held the stride doubles and every snapshot off
-the new stride goes (every other one), so the kept epochs stay evenly spaced from the first.
+Memory stays bounded however long the run: snapshots are kept at epochs spread evenly from the
+first (`spread.Spread`: a stride that doubles when more than `max_snapshots` are held).
 Each snapshot is a uint8 grid: probabilities (or regression predictions mapped from a fixed
 range, `value_range`) scaled to 0..255, so 60 two-class snapshots at 64 x 64 take 240 kB.
 
@@ -15,7 +14,6 @@ are drawn at once instead (they have few epochs to spare anyway: the memory boun
 
 from __future__ import annotations
 
-import math
 from typing import Protocol
 
 import numpy as np
@@ -25,6 +23,7 @@ from .config import Config
 from .datasets import Data, grid
 from .nn.losses import predictions, resolve_loss
 from .nn.passes import Network
+from .spread import Spread
 
 
 class Run(Protocol):
@@ -69,7 +68,7 @@ def decode(grid_u8: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return lo + grid_u8.astype(np.float64) / 255 * (hi - lo)
 
 
-class Snapshots:
+class Snapshots(Spread):
     """The bounded, evenly spread list of (epoch, uint8 grid) kept by `Run.record_snapshots`.
 
     Grid layout (datasets.grid): 2-D data (r, r) with row i at y = ys[i], or (r, r, k) class
@@ -78,21 +77,17 @@ class Snapshots:
     """
 
     def __init__(self, run: Run, max_snapshots: int = MAX_SNAPSHOTS, resolution: int = RESOLUTION):
-        if max_snapshots < 2:
-            raise ValueError("max_snapshots must be at least 2")
+        # Start at the stride the planned run needs, so a run of config.epochs never thins;
+        # longer runs thin as they go.
+        super().__init__(max_snapshots, planned=run.config.epochs)
         d = run.data
         r = resolution if d.dim == 2 else RESOLUTION_1D
-        # Start at the stride the planned run needs, so a run of config.epochs never thins
-        # (each thinning means copies kept for nothing); longer runs thin as they go.
-        self.max_snapshots = max_snapshots
-        self.stride = max(1, math.ceil(run.config.epochs / (max_snapshots - 1)))
         self.xs, self.ys, points = grid(d.box, r)
         self.shape = (r, r) if d.dim == 2 else (r,)
         self.value_range = value_range(d)
         self._inputs = run.inputs(points)  # (r*r, features)
         state_bytes = sum(t.numel() * t.element_size() for t in run.state_tensors())
         self.lazy = state_bytes * (max_snapshots + 1) <= LAZY_BYTES
-        self.items: list[tuple[int, np.ndarray | State]] = []
 
     @torch.inference_mode()
     def grid(self, run: Run, state: State | None = None) -> np.ndarray:
@@ -110,17 +105,12 @@ class Snapshots:
         return values.cpu().numpy().reshape(self.shape + tuple(values.shape[1:]))
 
     def record(self, run: Run) -> None:
-        """Called after every recorded epoch; keeps it if it falls on the stride."""
-        while self.items and self.items[-1][0] >= run.epoch:  # a diverged run went back
-            self.items.pop()
-        if run.epoch % self.stride and self.items:
-            return
-        kept = tuple(t.clone() for t in run.state_tensors()) if self.lazy else self.grid(run)
-        self.items.append((run.epoch, kept))
-        while len(self.items) > self.max_snapshots:
-            self.stride *= 2
-            first = self.items[0]  # the replay always starts where recording started
-            self.items = [first] + [s for s in self.items[1:] if s[0] % self.stride == 0]
+        """Called after every recorded epoch; keeps it if it falls on the stride (a diverged
+        run that went back replaces the epochs it lost)."""
+        self.go_back(run.epoch)
+        if self.wants(run.epoch):
+            self.add(run.epoch, tuple(t.clone() for t in run.state_tensors()) if self.lazy
+                     else self.grid(run))
 
     def frames(self, run: Run) -> list[tuple[int, np.ndarray]]:
         """The kept snapshots, plus the current model when its epoch fell off the stride."""

@@ -34,6 +34,7 @@ from .nn.optim import OPTIMIZERS, Update, epoch_lr, make_optimizer
 from .nn.passes import Network
 from .scratch.adapter import NumpyEngine
 from .snapshots import Snapshots
+from .trajectory import Trajectory
 
 Callback = Callable[["Run"], bool | None]
 DATA_FIELDS = tuple(n for n, f in FIELDS.items() if f.metadata["group"] == "Data")
@@ -108,6 +109,7 @@ class Run:
         self._norms_setup()
         self.history: dict[str, list[float]] = {k: [] for k in self._history_keys()}
         self._snapshots: Snapshots | None = None
+        self._path: Trajectory | None = None
         self._checkpoint: list[Tensor] = []
         # The epoch with the lowest test loss so far and its weights (early stopping puts them
         # back); `_wait_from` is where the current patience window started.
@@ -142,6 +144,8 @@ class Run:
         self._gradient(x, y)  # fills self.params.grad
         self._update.step(lr)
         self.steps += 1
+        if self._path is not None:
+            self._path.record(self)
 
     @torch.inference_mode()
     def loss(self, x: Tensor, y: Tensor) -> float:
@@ -254,6 +258,24 @@ class Run:
     def snapshots(self) -> list[tuple[int, np.ndarray]]:
         """(epoch, uint8 grid) pairs evenly spread over the run, ending at the current epoch."""
         return [] if self._snapshots is None else self._snapshots.frames(self)
+
+    @property
+    def record_path(self) -> bool:
+        """Set True to keep the weights at steps spread evenly over the run (the loss
+        landscape draws this path); recording starts at the current weights."""
+        return self._path is not None
+
+    @record_path.setter
+    def record_path(self, on: bool) -> None:
+        self._path = (self._path or Trajectory(self)) if on else None
+
+    @property
+    def path(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps (n,), flat weights (n, P)) recorded since `record_path` was set, ending with
+        the current weights; empty arrays when nothing is recorded."""
+        if self._path is None:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.params.theta.numel()))
+        return self._path.points(self)
 
     @property
     def norms(self) -> dict[str, list[float]]:

@@ -9,10 +9,12 @@ import dataclasses
 import functools
 import re
 
+import numpy as np
 import pytest
 import torch
 
 from playground import Config, Run
+from playground.landscape import race
 from playground.lessons import (
     LESSONS,
     Lesson,
@@ -29,6 +31,7 @@ VARIED = {
     "moons-scratch": {"engine"},
     "building-blocks": {"batchnorm"},
     "batch-size": {"batch_size"},
+    "learning-rate": {"lr"},
     "vanishing-gradients": {"activation"},
     "regularization": {"weight_decay", "dropout", "patience"},
     "spiral": {"hidden"},
@@ -50,7 +53,8 @@ def assert_check_agrees(name: str, expected: bool = True) -> str:
 # ---- the registry ------------------------------------------------------------------------------
 def test_registry_in_order():
     assert list(LESSONS) == ["random-labels", "teacher", "moons-scratch", "building-blocks",
-                             "no-hidden-layer", "batch-size", "vanishing-gradients",
+                             "no-hidden-layer", "batch-size", "learning-rate",
+                             "vanishing-gradients",
                              "regularization", "spiral"]
     for name, lesson in LESSONS.items():
         assert lesson.name == name and isinstance(lesson, Lesson)
@@ -171,6 +175,32 @@ def test_batch_size_per_epoch_and_per_second():
     assert seconds_per_epoch(sgd) >= 3 * seconds_per_epoch(mini)
     assert seconds_per_epoch(mini) >= 2 * seconds_per_epoch(full)
     assert_check_agrees("batch-size")
+
+
+def test_the_learning_rate_on_the_exact_loss_surface():
+    runs = runs_of("learning-rate")
+    slow, good, zigzag, high = runs.values()
+    assert all(r.params.theta.numel() == 2 and r.steps == 30 for r in runs.values())
+    # One start, and the path is every step (30 full-batch steps fit the recorded spread).
+    assert all(np.array_equal(r.path[1][0], slow.path[1][0]) for r in runs.values())
+    assert all(list(r.path[0]) == list(range(31)) for r in runs.values())
+    land = race(runs)
+    assert land.method == "exact" and land.optimum is not None
+    # The least-squares point is where the loss is lowest: no grid point is below it.
+    assert land.optimum[2] <= land.loss.min() + 1e-6
+    # The path's losses are the runs' own training losses (full batch: step k = epoch k).
+    for run, path in zip(runs.values(), land.paths.values(), strict=True):
+        assert np.allclose(path.true_loss, run.history["train_loss"], rtol=1e-4)
+    assert good.history["train_loss"][-1] <= 1.001 * land.optimum[2]
+    assert np.all(np.diff(land.paths["rate 0.35 (too high)"].true_loss) > 0)
+    assert high.history["train_loss"][-1] > 100 * high.history["train_loss"][0]
+    assert_check_agrees("learning-rate")
+    # Standardized inputs make the bowl round: the same rate no longer zigzags.
+    rounder = zigzag.config.replace(standardize=True)
+    run = Run(rounder)
+    run.record_path = True
+    run.fit(30)
+    assert np.all(np.diff(run.history["train_loss"]) <= 1e-6)
 
 
 def test_vanishing_gradients():

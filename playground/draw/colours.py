@@ -13,6 +13,8 @@ TRAIN, TEST = "#0877bd", "#e4572e"  # a run's train and test curves
 RUN_COLOURS = ("#0877bd", "#e4572e", "#2a9d3a", "#8e44ad", "#f59322", "#17becf", "#7f7f7f",
                "#bcbd22", "#d62728", "#1f3b73")
 MUTED = "#555555"  # reference lines and notes drawn over a chart
+# Paths drawn over the loss landscape's blue-white-orange ramp: dark, and neither blue nor orange.
+PATH_COLOURS = ("#2f2d2b", "#8e44ad", "#2a9d3a", "#d62728", "#1f3b73", "#7f7f7f")
 # Backgrounds reach only this share of a class colour (the rest white), so points drawn in the
 # full colour stay visible on regions of their own class.
 BACKGROUND = 0.7

@@ -27,7 +27,8 @@ def lessons_ui() -> None:
         help="Guided experiments: each one loads a set-up into the settings on the left, says "
              "what to try and what to look for, and promises an outcome you can check.")
     if name == FREE_PLAY:
-        right.caption("Free play: your own settings. Or pick one of nine guided lessons, from "
+        right.caption("Free play: your own settings. Or pick one of "
+                      f"{len(LESSONS)} guided lessons, from "
                       "memorising random labels to the spiral challenge.")
         return
     lesson = LESSONS[name]

@@ -62,6 +62,7 @@ def _new_run(cfg: Config) -> Run:
     run = Run(cfg, data)
     if data.dim <= 2 and data.box is not None:
         run.record_snapshots = True  # for the replay (bounded: at most ~60 small grids)
+    run.record_path = True  # for the loss landscape (bounded: at most a few hundred copies)
     return run
 
 
