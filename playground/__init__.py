@@ -5,10 +5,12 @@ Where each idea lives:
 - TensorFlow Playground: `tfplayground.py` (its random stream, data and initial weights, exactly),
   `tflink.py` (its links, read into a Config and written back);
 - the torch maths, for one model or K stacked: `nn/` (one registry record per name; the passes);
-- training: `train.py` (the loop, `Run`), `batches.py`, `device.py`, `snapshots.py`, `stacked.py`;
+- training: `train.py` (the loop, `Run`), `batches.py`, `device.py`, `stacked.py`, what a run
+  records (`snapshots.py`: the replay, `trajectory.py`: the weights' path, via `spread.py`);
   `schedule.py` (live jobs: play until pause, paces, steps; the workers that share the cores);
 - the NumPy lesson: `scratch/` (`mlp.py` imports only NumPy; `adapter.py`, `gradcheck.py`);
-- looking and comparing: `insight.py`, `compare.py`, `sweep.py`, `lessons.py`, `export.py`, `cli.py`;
+- looking and comparing: `insight.py`, `landscape.py`, `compare.py`, `sweep.py`, `lessons.py`,
+  `export.py`, `cli.py`;
 - pictures: `draw/` (colours, images, the panels' Plotly figures, the diagram, the equations); `ui/`: the page.
 
     from playground import Config, train

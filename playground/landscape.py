@@ -273,16 +273,43 @@ def race_configs(config: Config) -> dict[str, Config]:
             f"SGD at {fast:g}": config.replace(optimizer="sgd", lr=fast)}
 
 
+SURFACE_FIELDS = ("hidden", "activation", "batchnorm", "dropout", "resolved_loss", "precision")
+
+
+def one_start(runs: dict[str, Run]) -> str | None:
+    """Why these runs cannot share one slice, or None when they can: the same network and
+    loss on the same data, each path recorded from the same weights."""
+    first = next(iter(runs.values()))
+    for run in runs.values():
+        if any(getattr(run.config, f) != getattr(first.config, f) for f in SURFACE_FIELDS) \
+                or not _same_data(run.data, first.data):
+            return "the runs train different networks or on different data"
+    paths = [run.path for run in runs.values()]
+    if any(len(steps) < 2 for steps, _ in paths):
+        return "a run has no recorded path yet"
+    start = paths[0][1][0]
+    if not all(np.allclose(w[0], start) for _, w in paths):
+        return "the runs start from different weights"
+    return None
+
+
+def _same_data(a: Data, b: Data) -> bool:
+    return a is b or (a.features == b.features and np.array_equal(a.X_train, b.X_train)
+                      and np.array_equal(a.y_train, b.y_train)
+                      and np.array_equal(a.mean, b.mean) and np.array_equal(a.std, b.std))
+
+
 def race(runs: dict[str, Run], method: str = "path", *, seed: int = 0,
          resolution: int = RESOLUTION) -> Landscape:
-    """One slice for several runs from the same start on the same data: through their common
-    start, along the principal directions of all their paths together (or random ones)."""
+    """One slice for several runs from the same start on the same data (`one_start`): through
+    their common start, along the principal directions of all their paths together (or random
+    ones)."""
+    why_not = one_start(runs)
+    if why_not:
+        raise ValueError(why_not)
     first = next(iter(runs.values()))
     paths = {name: run.path for name, run in runs.items()}
-    starts = np.stack([w[0] for _, w in paths.values()])
-    if any(len(s) < 2 for s, _ in paths.values()) or not np.allclose(starts, starts[0]):
-        raise ValueError("the runs must record their paths from one start")
     exact = two_parameters(first)
-    origin = np.zeros(2) if exact else starts[0]
+    origin = np.zeros(2) if exact else paths[next(iter(paths))][1][0]
     return _planned(first.config, first.data, paths, origin, "exact" if exact else method,
                     seed, resolution)

@@ -49,10 +49,11 @@ class Trajectory(Spread):
 
     def points(self, run: Run) -> tuple[np.ndarray, np.ndarray]:
         """(steps (n,), weights (n, P) float64) in step order, ending with the weights the model
-        holds now (after early stopping or divergence: the ones put back). Rows with a
-        non-finite weight (an overflowing step) are left out."""
-        steps = [step for step, _ in self.items]
-        weights = [theta.cpu().double() for _, theta in self.items]
+        holds now (after early stopping or divergence: the ones put back, and the steps after
+        them left out). Rows with a non-finite weight (an overflowing step) are left out."""
+        kept = [(step, theta) for step, theta in self.items if step <= run.steps]  # not lost
+        steps = [step for step, _ in kept]
+        weights = [theta.cpu().double() for _, theta in kept]
         now = run.params.theta.detach().cpu().double()
         if not weights or not bool((weights[-1] == now).all()):
             steps.append(run.steps)

@@ -34,6 +34,14 @@ _MAGIC = {b"PK\x03\x04": "an Excel workbook or a zip archive", b"%PDF": "a PDF d
           b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or Word file"}
 
 
+# How spreadsheets write a missing number. Read as text (a class may be called "NA" or "None"),
+# they count as missing only in a column whose other cells are all numbers.
+NA_TEXT = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                     "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                     "nan", "null"})
+_SEP_LINE = re.compile(r"sep=(.)")  # Excel's first line naming the separator, e.g. "sep=;"
+
+
 class DataFileError(ValueError):
     """A file that cannot be used as data; the message says what is wrong and how to fix it."""
 
@@ -72,8 +80,8 @@ class Table:
 
 def columns(raw: bytes) -> list[str]:
     """The header's column names, checked (for choosing the target before reading it all)."""
-    text = _decode(raw)
-    return _header(text, _separator(text))
+    text, sep = _text_and_separator(raw)
+    return _header(text, sep)
 
 
 def read_csv(raw: bytes, target: str | None = None, task: str | None = None) -> Table:
@@ -85,8 +93,7 @@ def read_csv(raw: bytes, target: str | None = None, task: str | None = None) -> 
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
-    text = _decode(raw)
-    sep = _separator(text)
+    text, sep = _text_and_separator(raw)
     names = _header(text, sep)
     target = names[-1] if target is None else target
     if target not in names:
@@ -109,6 +116,44 @@ def read_csv(raw: bytes, target: str | None = None, task: str | None = None) -> 
     return Table(X, y, kind, features, classes, target, digest)
 
 
+def _text_and_separator(raw: bytes) -> tuple[str, str]:
+    """The file as text with "\n" line ends, Excel's "sep=" line taken out, and its separator;
+    a data line's separator at the very end (a trailing comma on every row) is dropped."""
+    text = _decode(raw)
+    first, _, rest = text.partition("\n")
+    named = _SEP_LINE.fullmatch(first.strip())
+    if named:
+        text = rest
+        if not text.strip():
+            raise DataFileError("The file has only its 'sep=' line: add a header line and "
+                                "data rows.")
+    sep = named.group(1) if named else _separator(text)
+    return _trailing_separators(text, sep), sep
+
+
+def _trailing_separators(text: str, sep: str) -> str:
+    """Rows that each end in one separator more than the header has (some exporters write
+    "1,2,a," under "x,y,label") lose it, so the values stay under their columns."""
+    header, _, body = text.partition("\n")
+    lines = body.split("\n")
+    rows = [line for line in lines if line.strip()]
+    if not rows or not all(line.rstrip(" \t").endswith(sep) for line in rows):
+        return text
+    if header.rstrip(" \t").endswith(sep):  # the header too: every line has one empty column
+        header = header.rstrip(" \t")[:-1]
+    elif not all(_count(line, sep) == _count(header, sep) + 1 for line in rows):
+        return text
+    fixed = [line.rstrip(" \t")[:-1] if line.strip() else line for line in lines]
+    return "\n".join([header, *fixed])
+
+
+def _count(line: str, sep: str) -> int:
+    try:
+        return len(next(csv.reader([line], delimiter=sep))) - 1
+    except (csv.Error, StopIteration):
+        return -1
+
+
 def _decode(raw: bytes) -> str:
     if not raw.strip():
         raise DataFileError("The file is empty. Choose a CSV file with a header row and data.")
@@ -116,6 +161,9 @@ def _decode(raw: bytes) -> str:
         if raw.startswith(magic):
             raise DataFileError(f"This looks like {what}, not a CSV file. Save or export the "
                                 "table as CSV (comma-separated values) and upload that.")
+    utf16 = _utf16(raw)
+    if utf16 is not None:
+        return _lines(utf16)
     if b"\0" in raw[:65536]:
         raise DataFileError("This is a binary file, not a CSV file. Upload a text file of "
                             "comma-separated values.")
@@ -123,7 +171,36 @@ def _decode(raw: bytes) -> str:
         text = raw.decode("utf-8-sig")  # -sig: Excel starts its UTF-8 CSVs with a BOM
     except UnicodeDecodeError:
         text = _legacy_text(raw)
-    return text.rstrip("\r\n\t ")  # trailing blank lines are not empty rows
+    return _lines(text)
+
+
+def _lines(text: str) -> str:
+    """Windows ("\r\n") and old Mac ("\r") line ends as "\n"; trailing blank lines are not
+    empty rows."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n\t ")
+
+
+def _utf16(raw: bytes) -> str | None:
+    """The text of a UTF-16 file (Excel's "Unicode text", PowerShell's default), or None. With
+    no byte-order mark, a NUL in every other byte of the start (ASCII text in UTF-16) tells."""
+    encoding = None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        head = raw[:4096]
+        half = len(head) // 2
+        if half >= 4 and head[1::2].count(0) >= 0.9 * half and head[::2].count(0) == 0:
+            encoding = "utf-16-le"
+        elif half >= 4 and head[::2].count(0) >= 0.9 * half and head[1::2].count(0) == 0:
+            encoding = "utf-16-be"
+    if encoding is None:
+        return None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise DataFileError("This file looks like UTF-16 text but does not decode as it. Save "
+                            "it as 'CSV UTF-8' and try again.") from None
+    return text.lstrip("\ufeff")
 
 
 def _legacy_text(raw: bytes) -> str:
@@ -208,8 +285,10 @@ def _parse(text: str, sep: str):
 
 def _read(pd, text: str, sep: str, decimal: str):
     try:
+        # Only an empty cell is missing here: "NA" or "None" may be a class (_missing decides).
         return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, skipinitialspace=True,
-                           skip_blank_lines=False, low_memory=False)
+                           skip_blank_lines=False, low_memory=False, keep_default_na=False,
+                           na_values=[""])
     except pd.errors.ParserError as e:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
         if found:
@@ -242,16 +321,33 @@ def _check_size(frame) -> None:
 
 
 def _check_missing(frame) -> None:
-    missing = frame.isna().to_numpy()  # (n, columns)
-    blank = np.flatnonzero(missing.all(axis=1))
+    empty = frame.isna().to_numpy()  # (n, columns)
+    blank = np.flatnonzero(empty.all(axis=1))
     if len(blank):
         raise DataFileError(f"Line {blank[0] + 2} is empty. Remove blank lines between rows.")
+    missing = empty | np.stack([_written_missing(frame[c]) for c in frame.columns], axis=1)
     rows, cols = np.nonzero(missing)
     if len(rows):
         name = frame.columns[cols[0]]
         count = int(missing[:, cols[0]].sum())
         raise DataFileError(f"Column '{name}' has {count} missing value{'s' * (count != 1)} (the "
                             f"first on line {rows[0] + 2}). Fill them in or remove those rows.")
+
+
+def _written_missing(column) -> np.ndarray:
+    """(n,) the cells written as a missing number ("NA", "null", "#N/A"...) in a column whose
+    other cells are all numbers; in a column of text they are labels like any other."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return np.zeros(len(column), dtype=bool)  # read as numbers: nothing written as text
+    text = column.astype(str).str.strip()
+    marked = text.isin(NA_TEXT).to_numpy() & column.notna().to_numpy()
+    if not marked.any():
+        return marked
+    others = column[~marked & column.notna().to_numpy()]
+    numbers = pd.to_numeric(others, errors="coerce").notna().all()
+    return marked if numbers else np.zeros(len(column), dtype=bool)
 
 
 def _numeric(column, name: str) -> np.ndarray:

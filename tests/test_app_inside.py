@@ -45,7 +45,7 @@ def test_both_engines_trace_the_same_curve_on_the_page():
     assert m["PyTorch training time"].endswith(" s") and m["NumPy training time"].endswith(" s")
     # the histogram of the one hidden layer, the two error charts, the two engines' curves
     charts = charts_inside(at)
-    assert len(charts) == 4
+    assert len(charts) == 4 and "landscape" not in charts  # the page's run has not trained
     pytorch, numpy_curve = charts["engines_curves"]["data"]
     assert (pytorch["name"], numpy_curve["name"]) == ("PyTorch", "NumPy")
     assert max(abs(pytorch["y"] - numpy_curve["y"])) < 1e-4
@@ -95,9 +95,10 @@ def test_gradient_flow_and_activations_after_training():
     assert any("Train for a few epochs" in i.value for i in at.info)
     train(at)
     assert not at.exception
-    # the two error charts, gradient norms, weight norms, and one histogram per hidden layer
+    # the two error charts, the loss landscape, gradient norms, weight norms, and one histogram
+    # per hidden layer
     charts = charts_inside(at)
-    assert len(charts) == 2 + 2 + 4
+    assert len(charts) == 2 + 1 + 2 + 4
     run = job(at).run
     lines = charts["flow_grad_norm"]["data"]
     assert [t["name"] for t in lines] == ["W₁", "W₂", "W₃", "W₄", "W₅"]
@@ -198,3 +199,60 @@ def test_errors_tab_shows_predictions_and_residuals_of_a_regression():
     assert rmse == pytest.approx(run.history["test_rmse"][-1], rel=2e-3)
     assert r2 == pytest.approx(run.history["test_r2"][-1], abs=1e-3)
     assert not any("confusion" in c.value.lower() for c in inside(at).caption)
+
+
+# ---- loss landscape tab -----------------------------------------------------------------------
+def test_loss_landscape_of_the_page_run():
+    at = open_page(dataset="moons", hidden="6", epochs="20", optimizer="adam", lr="0.03")
+    assert any("Train a few steps" in i.value for i in inside(at).info)
+    train(at)
+    assert not at.exception
+    run = job(at).run
+    steps, weights = run.path
+    assert steps[0] == 0 and steps[-1] == run.steps
+    contour = charts_inside(at)["landscape"]["data"]
+    grid, path = contour[0], contour[1]
+    assert grid["type"] == "contour" and grid["z"].shape == (41, 41)
+    land = at.session_state["landscape_result"][1]
+    np.testing.assert_allclose(grid["customdata"], land.loss)
+    np.testing.assert_allclose(path["x"], land.paths["path"].coords[:, 0])
+    # The slice goes through the current weights: the path ends at the origin.
+    np.testing.assert_allclose(land.paths["path"].coords[-1], [0, 0], atol=1e-9)
+    np.testing.assert_allclose(land.origin, weights[-1])
+    assert any("directions they moved most" in c.value for c in inside(at).caption)
+    at.segmented_control(key="landscape_view").set_value("3-D surface").run()
+    assert not at.exception
+    assert charts_inside(at)["landscape"]["data"][0]["type"] == "surface"
+    at.segmented_control(key="landscape_method").set_value("random").run()
+    assert not at.exception
+    assert at.session_state["landscape_result"][1].method == "random"
+
+
+def test_four_optimizers_race_from_one_start():
+    at = open_page(dataset="moons", hidden="6", epochs="15", optimizer="sgd", lr="0.05")
+    at.segmented_control(key="landscape_source").set_value("Four optimizers from the same start")
+    at.run()
+    assert not at.exception
+    at.button(key="landscape_race_go").click().run()
+    assert not at.exception
+    races = at.session_state["landscape_race"][1]
+    assert list(races) == ["SGD", "momentum", "Adam", "SGD at 0.5"]
+    assert all(r.epoch == 15 for r in races.values())
+    names = [t["name"] for t in charts_inside(at)["landscape"]["data"] if t.get("showlegend", True)
+             and t["type"] == "scatter"]
+    assert names[:4] == list(races)
+
+
+def test_the_race_is_refused_when_it_costs_too_much():
+    at = open_page(dataset="spiral", n_samples="5000", hidden="64,64,64", epochs="200",
+                   batch_size="1")
+    at.segmented_control(key="landscape_source").set_value("Four optimizers from the same start")
+    at.run()
+    assert not at.exception
+    assert any("more than this page allows" in i.value for i in inside(at).info)
+    assert not any(b.key == "landscape_race_go" for b in at.button)
+
+
+def test_no_landscape_with_batch_norm():
+    at = open_page(dataset="moons", hidden="6", batchnorm="true")
+    assert any("not drawn for networks with batch norm" in i.value for i in inside(at).info)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_utils import assert_ok, frame, job, open_page, train
+from app_utils import assert_ok, frame, job, open_page, plotly_figures, train
 from streamlit.testing.v1 import AppTest
 
 from playground import FIELDS, Config
@@ -54,6 +54,26 @@ def test_every_lesson_loads_each_of_its_set_ups():
     assert_loaded(at, list(LESSONS["spiral"].configs.values())[-1])
 
 
+def test_the_learning_rate_lessons_runs_share_one_loss_surface():
+    at = open_page()
+    at.selectbox(key="lesson_pick").set_value("learning-rate").run()
+    at.button(key="lesson_run_all").click().run()
+    assert_ok(at)
+    assert any("Promise kept" in s.value for s in at.success)
+    at.segmented_control(key="landscape_source").set_value("This lesson's runs").run()
+    assert_ok(at)
+    land = at.session_state["landscape_result"][1]
+    assert land.method == "exact" and list(land.paths) == list(LESSONS["learning-rate"].configs)
+    traces = plotly_figures(at)["landscape"]["data"]
+    assert [t["name"] for t in traces if t["type"] == "scatter" and t.get("mode") ==
+            "lines+markers"] == list(land.paths)
+    # Free play has no lesson's runs to offer.
+    at.selectbox(key="lesson_pick").set_value("").run()
+    assert_ok(at)
+    assert at.segmented_control(key="landscape_source").value == "This run"
+    assert "This lesson's runs" not in at.segmented_control(key="landscape_source").options
+
+
 def test_load_puts_back_a_lesson_set_up_after_changes():
     at = open_page()
     at.selectbox(key="lesson_pick").set_value("teacher").run()
@@ -72,7 +92,7 @@ def test_run_all_shows_the_verdict_and_pins_the_runs():
     (verdict,) = [s.value for s in at.success if "Promise kept" in s.value]
     assert "first layer's gradient norm" in verdict
     pinned = [r for r in at.session_state["kept_runs"] if r.pinned]
-    assert [r.label for r in pinned] == ["L7 sigmoid", "L7 ReLU"]
+    assert [r.label for r in pinned] == ["L8 sigmoid", "L8 ReLU"]
     assert [r.config for r in pinned] == list(LESSONS["vanishing-gradients"].configs.values())
     # Running the lesson again replaces its pinned runs instead of piling up copies.
     at.button(key="lesson_run_all").click().run()

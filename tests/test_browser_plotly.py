@@ -4,10 +4,13 @@ comes with Streamlit's frontend), tick labels without exponents and legends insi
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from browser_utils import (
@@ -95,6 +98,19 @@ def test_every_panel_draws_its_plotly_charts_from_the_app_alone(app_server, page
             drawn(hood, key)
         wait_for_idle(page)
         assert_readable(page)
+
+    # The landscape as a rotatable 3-D surface: plotly's WebGL scene draws into its canvas.
+    hood.get_by_role("tab", name="Loss landscape", exact=True).click()
+    hood.locator(".st-key-landscape_view button", has_text="3-D surface").click()
+    scene = hood.locator('.st-key-landscape [data-testid="stPlotlyChart"] .gl-container canvas')
+    expect(scene.first).to_be_attached(timeout=LONG_MS)
+    wait_for_idle(page)
+    page.wait_for_timeout(500)  # the scene's first frame
+    shot = Image.open(io.BytesIO(scene.first.screenshot())).convert("RGB")
+    pixels = np.asarray(shot.crop((shot.width // 4, shot.height // 4, 3 * shot.width // 4,
+                                   3 * shot.height // 4)), dtype=int)
+    coloured = np.mean(np.abs(pixels - 255).sum(axis=2) > 60)  # not white, not near it
+    assert coloured > 0.2, coloured  # the surface fills the middle of the scene
 
     assert_no_exception(page)
     assert errors == []

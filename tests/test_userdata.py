@@ -178,6 +178,62 @@ def test_files_from_spreadsheets():
     assert spaced.features == ("a", "b") and spaced.classes == ("a", "b")
 
 
+def test_na_none_and_null_are_classes_in_a_text_target():
+    raw = rows("a,b,region", "1,2,NA", "3,4,EU", "5,6,None", "7,8,null", repeat=3)
+    table = read_csv(raw)
+    assert table.task == "multiclass" and table.classes == ("EU", "NA", "None", "null")
+    assert list(table.y[:4]) == [1, 0, 2, 3]
+
+
+def test_missing_numbers_written_as_text_are_missing_values():
+    raw = rows("a,b,label", *GOOD, "4,NA,a", "5,null,b", "6,#N/A,a", *GOOD)
+    with pytest.raises(DataFileError, match=r"Column 'b' has 3 missing values \(the first on "
+                                            r"line 8\)"):
+        read_csv(raw)
+    target = rows("a,b,y", "1,2,0.5", "2,3,1.5", "3,4,NA", "4,5,2.5", repeat=3)
+    with pytest.raises(DataFileError, match=r"Column 'y' has 3 missing values \(the first on "
+                                            r"line 4\)"):
+        read_csv(target)
+
+
+def test_a_trailing_comma_on_every_data_line_keeps_the_columns():
+    raw = rows("x1,x2,label", "1,2,a,", "3,4,b,", "5,6,a,", "7,8,b,", repeat=3)
+    table = read_csv(raw)
+    assert table.features == ("x1", "x2") and table.classes == ("a", "b")
+    np.testing.assert_array_equal(table.X[:2], [[1, 2], [3, 4]])
+    everywhere = rows("x1,x2,label,", "1,2,a,", "3,4,b,", repeat=6)
+    assert read_csv(everywhere).features == ("x1", "x2")
+    assert userdata.columns(everywhere) == ["x1", "x2", "label"]
+    # An extra value that is not empty is still an error, on the line where it is.
+    with pytest.raises(DataFileError, match="Line 3 has 4 values but the header has 3"):
+        read_csv(rows("x1,x2,label", "1,2,a", "3,4,b,9", *GOOD))
+
+
+def test_old_mac_line_ends():
+    raw = ("x,y,label\r" + "1,2,a\r3,4,b\r" * 6).encode()
+    table = read_csv(raw)
+    assert table.X.shape == (12, 2) and table.classes == ("a", "b")
+
+
+def test_excels_sep_line_names_the_separator():
+    raw = ("sep=;\n" + "a;b;label\n" + "1,5;2;a\n3,25;4;b\n" * 6).encode()
+    table = read_csv(raw)
+    assert table.features == ("a", "b") and table.X[0, 0] == 1.5
+    assert userdata.columns(raw) == ["a", "b", "label"]
+    comma = read_csv(("sep=,\r\n" + "a,b,label\r\n" + "1,2,a\r\n3,4,b\r\n" * 6).encode())
+    assert comma.X.shape == (12, 2)
+    with pytest.raises(DataFileError, match="only its 'sep=' line"):
+        read_csv(b"sep=;\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_files_are_read(encoding):
+    text = "x\ty\tcatégorie\r\n" + "1.5\t2\té\r\n2.5\t1\tè\r\n" * 6
+    table = read_csv(text.encode(encoding))  # "utf-16" writes a byte-order mark
+    assert table.features == ("x", "y") and table.classes == ("è", "é")
+    assert table.X[0, 0] == 1.5
+
+
 def test_columns_reads_the_header_only():
     assert userdata.columns(csv(blobs(30))) == ["f0", "f1", "f2", "f3", "species"]
     with pytest.raises(DataFileError, match="JSON"):

@@ -1,5 +1,5 @@
-"""Under the hood: replay, errors, learning-rate finder, equations, gradient flow, activations,
-the two engines side by side, the gradient check."""
+"""Under the hood: replay, errors, loss landscape, learning-rate finder, equations, gradient
+flow, activations, the two engines side by side, the gradient check."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from playground import Config, ConfigError, Data, Run, insight, train
 from playground.draw import error_plots, plots
 from playground.draw.equations import backward_equations, forward_equations
 from playground.scratch.gradcheck import gradcheck
+from playground.ui.landscape import landscape_ui
 from playground.ui.plot import show
 from playground.ui.sidebar import put_in_sidebar
 
@@ -20,15 +21,17 @@ LR_KEY = 0.01  # any valid rate: the finder's result is kept per set-up with thi
 
 def inside_ui(cfg: Config, run: Run) -> None:
     data = run.data
-    with st.expander("Under the hood: replay, errors, learning rate, equations, gradients, "
-                     "activations, two engines"):
-        replay, errors, finder, equations, flow, acts, engines, check = st.tabs(
-            ["Replay", "Errors", "Learning-rate finder", "Equations", "Gradient flow",
-             "Activations", "PyTorch vs NumPy", "Gradient check"])
+    with st.expander("Under the hood: replay, errors, loss landscape, learning rate, equations, "
+                     "gradients, activations, two engines"):
+        replay, errors, land, finder, equations, flow, acts, engines, check = st.tabs(
+            ["Replay", "Errors", "Loss landscape", "Learning-rate finder", "Equations",
+             "Gradient flow", "Activations", "PyTorch vs NumPy", "Gradient check"])
         with replay:
             _replay(run)
         with errors:
             _errors(run)
+        with land:
+            landscape_ui(cfg, run)
         with finder:
             _lr_finder(cfg, data)
         with equations:
