@@ -249,10 +249,45 @@ def test_the_race_is_refused_when_it_costs_too_much():
     at.segmented_control(key="landscape_source").set_value("Four optimizers from the same start")
     at.run()
     assert not at.exception
-    assert any("more than this page allows" in i.value for i in inside(at).info)
+    assert any("one click may use here" in i.value for i in inside(at).info)
     assert not any(b.key == "landscape_race_go" for b in at.button)
 
 
 def test_no_landscape_with_batch_norm():
     at = open_page(dataset="moons", hidden="6", batchnorm="true")
     assert any("not drawn for networks with batch norm" in i.value for i in inside(at).info)
+
+
+# ---- the host's budget (hosted profile: the page's default) -----------------------------------
+def test_a_link_too_costly_for_the_host_falls_back_with_a_message():
+    at = open_page(dataset="plane", n_samples="190000", hidden=",".join(["386"] * 8),
+                   batch_size="200000", epochs="1")
+    assert not at.exception
+    cfg = at.session_state["cfg"]
+    assert cfg.dataset == "plane" and cfg.n_samples == Config().n_samples
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Link parameter `n_samples` was ignored" in warnings and "GB of memory" in warnings
+
+
+def test_settings_too_costly_for_the_host_keep_the_last_ones(monkeypatch):
+    at = open_page(dataset="moons", epochs="1")
+    at.number_input(key="w_n_samples").set_value(50_000).run()
+    assert at.session_state["cfg"].n_samples == 50_000
+    at.text_input(key="w_hidden").set_value("256,256,256").run()
+    assert not at.exception
+    assert at.session_state["cfg"].hidden == Config().hidden  # the last set-up that fits
+    assert "one epoch would take about" in " ".join(e.value for e in at.sidebar.error)
+    monkeypatch.setenv("PLAYGROUND_PROFILE", "local")  # one person's own machine: allowed
+    at.run()
+    assert not at.exception
+    assert at.session_state["cfg"].hidden == (256, 256, 256)
+
+
+def test_a_click_too_costly_for_the_host_is_refused(monkeypatch):
+    at = open_page(dataset="spiral", n_samples="20000", hidden="256,256", batch_size="10000",
+                   epochs="10")
+    assert any("The learning-rate finder would take about" in i.value for i in inside(at).info)
+    assert not any(b.key == "lr_finder" for b in at.button)
+    monkeypatch.setenv("PLAYGROUND_PROFILE", "local")
+    at.run()
+    assert any(b.key == "lr_finder" for b in at.button)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from playground import Config, ConfigError, Data, Run, insight, train
+from playground import Config, ConfigError, Data, Run, budget, insight, train
 from playground.draw import error_plots, plots
 from playground.draw.equations import backward_equations, forward_equations
 from playground.scratch.gradcheck import gradcheck
 from playground.ui.landscape import landscape_ui
 from playground.ui.plot import show
+from playground.ui.session import host_profile
 from playground.ui.sidebar import put_in_sidebar
 
 state = st.session_state
@@ -151,7 +152,8 @@ def _lr_finder(cfg: Config, data: Data) -> None:
     # The range test ignores the set-up's own rate: keep its result when only that changes
     # (as "Use learning rate" does).
     result = _on_click("Find a learning rate", "lr_finder", cfg.replace(lr=LR_KEY), "",
-                       lambda: insight.lr_finder(cfg, data=data))
+                       lambda: insight.lr_finder(cfg, data=data),
+                       cost=("The learning-rate finder", budget.lr_finder_seconds(cfg)))
     if result is None:
         return
     show(plots.lr_range(result["lrs"], result["losses"], result["suggested"]), "lr_range")
@@ -218,7 +220,8 @@ def _engines(cfg: Config, numpy_cfg: Config | None, why_not: str, data: Data) ->
                "(playground/scratch/mlp.py). The loss curves should lie on top of each other.")
     runs = _on_click("Train both engines", "compare_engines", numpy_cfg, why_not, lambda: {
         name: train(c, data=data)
-        for name, c in (("PyTorch", numpy_cfg.replace(engine="torch")), ("NumPy", numpy_cfg))})
+        for name, c in (("PyTorch", numpy_cfg.replace(engine="torch")), ("NumPy", numpy_cfg))},
+        cost=("Training both engines", 2 * budget.run_seconds(cfg)))
     if runs is None:
         return
     history = {"epoch": runs["PyTorch"].history["epoch"],
@@ -247,11 +250,17 @@ def _gradient_check(numpy_cfg: Config | None, why_not: str) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
-def _on_click(label: str, name: str, cfg: Config | None, why_not: str, compute):
+def _on_click(label: str, name: str, cfg: Config | None, why_not: str, compute,
+              cost: tuple[str, float] | None = None):
     """A button that computes something for `cfg`; the result is kept (per browser session)
-    and shown again on later reruns until the set-up changes. None when there is nothing yet."""
+    and shown again on later reruns until the set-up changes. None when there is nothing yet.
+    `cost`: (what it is, its estimated seconds), checked against the host's budget first."""
     if cfg is None:
         st.info(f"This set-up has no NumPy version: {why_not}.")
+        return None
+    too_much = cost and budget.check_click(*cost, host_profile())
+    if too_much:
+        st.info(too_much)
         return None
     if st.button(label, key=name):
         state[f"{name}_result"] = (cfg, compute())

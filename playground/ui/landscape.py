@@ -7,8 +7,7 @@ import time
 
 import streamlit as st
 
-from playground import Config, Run
-from playground.config import cost
+from playground import Config, Run, budget
 from playground.draw import landscape_plots
 from playground.landscape import (
     Landscape,
@@ -22,11 +21,11 @@ from playground.landscape import (
 from playground.lessons import LESSONS
 from playground.ui.live import training_slot
 from playground.ui.plot import show
+from playground.ui.session import host_profile
 
 state = st.session_state
 AUTO_WORK = 4e8  # a landscape this cheap (~0.1 s) is drawn without asking
 RACE_EPOCHS = 200  # the four optimizers train at most this many epochs each
-RACE_STEPS, RACE_WORK = 100_000, 4e9  # what the four runs may cost together (config.cost)
 PROGRESS_S = 0.1
 THIS_RUN, RACE, LESSON = "This run", "Four optimizers from the same start", "This lesson's runs"
 DIRECTIONS = {"path": "Along the path", "random": "Random (filter-normalised)"}
@@ -112,13 +111,11 @@ def _race(cfg: Config, run: Run, method: str) -> Landscape | None:
     kept = state.get("landscape_race")
     if kept is not None and kept[0] == tuple(configs.values()):
         return _computed(key, lambda: race(kept[1], method))
-    steps = sum(cost(c)[0] for c in configs.values())
-    work = sum(cost(c)[1] for c in configs.values())
-    if steps > RACE_STEPS or work > RACE_WORK:
-        st.info(f"Training the four would take {steps:,} steps and {work:.2g} point-epoch-"
-                f"weights, more than this page allows for it ({RACE_STEPS:,} and "
-                f"{RACE_WORK:.0g}): use fewer epochs, training points or neurons, or a larger "
-                "batch.")
+    too_much = budget.check_click("Training the four",
+                                  sum(budget.run_seconds(c) for c in configs.values()),
+                                  host_profile())
+    if too_much:
+        st.info(too_much)
         return None
     if not st.button("Train the four", key="landscape_race_go"):
         return None

@@ -3,12 +3,14 @@ the URL, pending notices."""
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from playground import Config, ConfigError, Data, Run, make_data
+from playground import Config, ConfigError, Data, Run, budget, make_data
 from playground.draw.frames import job_frame
 from playground.schedule import LiveJob
 from playground.train import LIVE_FIELDS, changed_fields
@@ -17,11 +19,44 @@ from playground.ui.sidebar import field_label, load_into_widgets, values_to_conf
 state = st.session_state
 
 
+_LOG = logging.getLogger(__name__)
+
+
+def host_profile() -> budget.Profile:
+    """What this host allows (playground/budget.py): the profile the environment variable
+    PLAYGROUND_PROFILE names, else `profile = "..."` in .streamlit/secrets.toml, else hosted."""
+    name = os.environ.get(budget.ENV)
+    if not name and st.secrets.load_if_toml_exists():
+        name = st.secrets.get("profile")
+    try:
+        return budget.profile(str(name) if name else None)
+    except ValueError as e:
+        _LOG.warning("%s; using the hosted profile", e)
+        return budget.PROFILES["hosted"]
+
+
+def fitting(cfg: Config, errors: dict[str, str]) -> Config:
+    """A link's set-up that fits the host: the fields it would have to change go back to their
+    defaults (each noted in `errors`), or the whole default set-up when that is not enough."""
+    too_much = budget.check_config(cfg, host_profile())
+    if not too_much:
+        return cfg
+    default = Config()
+    changed = {n: p for n, p in too_much.items() if getattr(cfg, n) != getattr(default, n)}
+    errors.update(changed or {"link": next(iter(too_much.values()))})
+    try:
+        cfg = cfg.replace(**{name: getattr(default, name) for name in changed})
+    except ConfigError:
+        return default
+    return default if budget.check_config(cfg, host_profile()) else cfg
+
+
 def start() -> None:
     """First script run of a session: the config comes from the link, bad parameters noted."""
     if "cfg" in state:
         return
     cfg, errors = Config.parse_query(st.query_params.to_dict())
+    cfg = fitting(cfg, errors)
     state.cfg, state.link_errors, state.config_errors = cfg, errors, {}
     state.job, state.notice = None, ""
     load_into_widgets(cfg)
@@ -33,6 +68,10 @@ def apply(values: dict[str, Any]) -> Config:
         cfg = values_to_config(values)
     except ConfigError as e:
         state.config_errors = e.errors
+        return state.cfg
+    too_much = budget.check_config(cfg, host_profile())
+    if too_much:
+        state.config_errors = too_much
         return state.cfg
     state.config_errors = {}
     if cfg != state.cfg:
