@@ -82,5 +82,5 @@ def test_a_lesson_runs_checks_its_promise_and_pins_its_runs(app_server, page, sc
     block = open_panel(page, "Compare runs")
     expect(block.locator("summary")).to_contain_text("(2 kept)")
     labels = legend(block)
-    assert {"L7 sigmoid", "L7 ReLU"} <= set(labels), labels
+    assert {"L8 sigmoid", "L8 ReLU"} <= set(labels), labels
     assert_no_exception(page)
