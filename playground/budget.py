@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from .config import Config
 from .datasets import DATASETS
 from .nn.model import count_parameters
+from .nn.passes import EVAL_FLOATS
 
 # Seconds per operation on one core (bench/cost_model.py --fit; rounded up: an estimate is
 # meant to err on the side of more).
@@ -81,8 +82,6 @@ def lr_finder_seconds(c: Config, steps: int = FINDER_STEPS) -> float:
 def step_bytes(c: Config) -> float:
     """Peak memory of a run: data on both sides of the model, the weights (with gradient and
     two optimizer averages), one step's activations, one evaluation chunk's."""
-    from .nn.passes import EVAL_FLOATS
-
     widths = sum(c.sizes[1:])
     data = n_points(c) * (c.sizes[0] + 1) * FLOAT_BYTES * 2  # the raw and the model's inputs
     weights = parameters(c) * FLOAT_BYTES * 4

@@ -107,10 +107,10 @@ class Loss:
             raise ValueError("the loss landscape is not drawn for networks with batch norm: its "
                              "running statistics belong to the weights the run reached")
         self.config, self.data = config, data
-        self.model, self.flat = model_for(config, data.n_features, dtype=dtype_for(config))
+        self.dtype = dtype_for(config)
+        self.model, self.flat = model_for(config, data.n_features, dtype=self.dtype)
         self.loss = resolve_loss(config.loss, data.task)
         self.name = self.loss.name
-        self.dtype = dtype_for(config)
         self.X = torch.from_numpy(data.transform(data.X_train[:points],
                                                  np.float64 if self.dtype == torch.float64
                                                  else np.float32))

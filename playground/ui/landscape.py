@@ -3,8 +3,6 @@ it, and several runs from one start on one surface (four optimizers, or a lesson
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from playground import Config, Run, budget
@@ -19,14 +17,13 @@ from playground.landscape import (
     two_parameters,
 )
 from playground.lessons import LESSONS
-from playground.ui.live import training_slot
+from playground.ui.live import training_progress
 from playground.ui.plot import show
 from playground.ui.session import host_profile
 
 state = st.session_state
 AUTO_WORK = 4e8  # a landscape this cheap (~0.1 s) is drawn without asking
 RACE_EPOCHS = 200  # the four optimizers train at most this many epochs each
-PROGRESS_S = 0.1
 THIS_RUN, RACE, LESSON = "This run", "Four optimizers from the same start", "This lesson's runs"
 DIRECTIONS = {"path": "Along the path", "random": "Random (filter-normalised)"}
 VIEWS = ("Contour", "3-D surface")
@@ -125,24 +122,12 @@ def _race(cfg: Config, run: Run, method: str) -> Landscape | None:
 
 
 def _train(configs: dict[str, Config], shown: Run) -> dict[str, Run]:
-    bar = st.progress(0.0, text="Waiting for a free training slot")
-    labels, runs, last = list(configs), {}, 0.0
-
-    def progress(label: str, r: Run) -> None:
-        nonlocal last
-        now = time.perf_counter()
-        if now - last >= PROGRESS_S:
-            done = labels.index(label) + r.epoch / r.config.epochs
-            bar.progress(min(done / len(labels), 1.0),
-                         text=f"Training {label}: epoch {r.epoch:,} of {r.config.epochs:,}")
-            last = now
-
-    with training_slot(st.empty()):
+    runs = {}
+    with training_progress(list(configs)) as progress:
         for label, c in configs.items():
             r = Run(c, shown.data)
             r.record_path = True
             runs[label] = r.fit(c.epochs, lambda r, label=label: progress(label, r))
-    bar.empty()
     return runs
 
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
-from playground import Run
 from playground.lessons import LESSONS, Lesson, run_lesson
 from playground.ui.compare import remember
-from playground.ui.live import training_slot
+from playground.ui.live import training_progress
 from playground.ui.sidebar import load_into_widgets
 
 state = st.session_state
 FREE_PLAY = ""  # the picker's first option: no lesson, the settings are the learner's own
 NUMBERS = {name: i for i, name in enumerate(LESSONS, start=1)}
-PROGRESS_S = 0.1  # redraw the progress bar at most this often while a lesson trains
 
 
 def lessons_ui() -> None:
@@ -136,21 +132,8 @@ def _load(lesson: Lesson, label: str) -> None:
 # ---- running a whole lesson ------------------------------------------------------------------
 def _run_all(lesson: Lesson) -> None:
     labels = list(lesson.configs)
-    bar = st.progress(0.0, text="Waiting for a free training slot")
-    last = 0.0
-
-    def progress(label: str, run: Run) -> None:
-        nonlocal last
-        now = time.perf_counter()
-        if now - last >= PROGRESS_S:
-            done = labels.index(label) + run.epoch / run.config.epochs
-            bar.progress(min(done / len(labels), 1.0),
-                         text=f"Training “{label}”: epoch {run.epoch:,} of {run.config.epochs:,}")
-            last = now
-
-    with training_slot(st.empty()):
+    with training_progress(labels) as progress:
         runs = run_lesson(lesson, progress, replay=True)
-    bar.empty()
     state.setdefault("lesson_runs", {})[lesson.name] = runs
     state.lesson_show = (lesson.name, labels[0])  # the main view shows the first run
     state.setdefault("lesson_verdicts", {})[lesson.name] = lesson.check(runs)

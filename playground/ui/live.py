@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
-from playground import Config
+from playground import Config, Run
 from playground.schedule import PACES, LiveJob
 from playground.ui import server
 
@@ -44,6 +45,31 @@ def training_slot(note) -> Iterator[None]:
         yield
     finally:
         TRAIN_SLOTS.release()
+
+
+PROGRESS_S = 0.1  # redraw a progress bar at most this often while runs train
+
+
+@contextmanager
+def training_progress(labels: list[str]) -> Iterator[Callable[[str, Run], None]]:
+    """A progress bar for training the runs named `labels` one after another, in a training
+    slot; yields `progress(label, run)`, the per-epoch callback that moves it (at most every
+    PROGRESS_S)."""
+    bar = st.progress(0.0, text="Waiting for a free training slot")
+    last = 0.0
+
+    def progress(label: str, run: Run) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= PROGRESS_S:
+            done = labels.index(label) + run.epoch / run.config.epochs
+            bar.progress(min(done / len(labels), 1.0),
+                         text=f"Training “{label}”: epoch {run.epoch:,} of {run.config.epochs:,}")
+            last = now
+
+    with training_slot(st.empty()):
+        yield progress
+    bar.empty()
 
 
 def controls_ui(job: LiveJob, cfg: Config, extra=None) -> None:
