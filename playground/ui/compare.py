@@ -94,10 +94,14 @@ def _trim(records: list[RunRecord]) -> None:
         records.remove(r)
 
 
-def compare_ui(run: Run, keep: bool = True) -> None:
-    """`keep`: the run may be remembered (not while it trains: a half-trained copy is no run)."""
-    if keep and run.epoch > 0 and _changed_since_kept(run):
+def keep_trained(run: Run) -> None:
+    """Remember the live `run` if it trained since it was last kept (call it at rest only: a
+    half-trained copy is no run)."""
+    if run.epoch > 0 and _changed_since_kept(run):
         remember(run)
+
+
+def compare_ui(run: Run) -> None:
     records = _records()
     # The key keeps the panel's identity (and so its open state) as the count in its title changes.
     with st.expander(f"Compare runs ({len(records)} kept)", key="compare_panel"):

@@ -7,7 +7,7 @@ import torch
 
 from playground.datasets import UPLOAD_PREFIX
 from playground.ui import lessons, session
-from playground.ui.compare import compare_ui
+from playground.ui.compare import compare_ui, keep_trained
 from playground.ui.inside import inside_ui
 from playground.ui.live import controls_ui, live_view
 from playground.ui.sidebar import sidebar_ui
@@ -62,12 +62,13 @@ def page() -> None:
     with st.container(key="live"):
         live_view(job)
 
-    # The panels read the model at length: while it trains they read a still copy of it.
-    if job.playing:
-        _panels(cfg, job.frozen(), keep=False)
-    else:
-        with job.reading() as run:
-            _panels(cfg, run, keep=True)
+    # The panels read the model at length, so they read a still copy of it: the live run is
+    # never held from the trainer (a Step clicked meanwhile trains at once).
+    with job.reading() as run:
+        if not job.playing:
+            keep_trained(run)
+        still = job.frozen()
+    _panels(cfg, still)
 
 
 def _share(cfg) -> None:
@@ -79,9 +80,9 @@ def _share(cfg) -> None:
         st.code(session.share_link(cfg), language=None, wrap_lines=True)
 
 
-def _panels(cfg, run, keep: bool) -> None:
+def _panels(cfg, run) -> None:
     inside_ui(cfg, run)
-    compare_ui(run, keep=keep)
+    compare_ui(run)
     sweep_ui(cfg, run)
     upload_ui()
     tfplayground_ui(cfg)

@@ -16,7 +16,7 @@ const S = (window.__mlpLive = window.__mlpLive || {
 });
 
 const CSS = `
-.mlp-live { font-family: inherit; color: rgb(49,51,63); position: relative; }
+.mlp-live { font-family: inherit; color: rgb(49,51,63); position: relative; contain: layout paint style; }
 .mlp-cards { display: grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 8px; margin: 2px 0 4px; }
 .mlp-card .label { font-size: 14px; color: rgb(49,51,63); }
 .mlp-card .value { font-size: 1.9rem; line-height: 1.25; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
@@ -32,8 +32,6 @@ const CSS = `
 .mlp-pic, .mlp-curves, .mlp-net, .mlp-closer, .mlp-layers { position: relative; }
 .mlp-layers > canvas { position: absolute; left: 0; top: 0; }
 .mlp-grid { image-rendering: auto; }
-.mlp-nodes { position: absolute; left: 0; top: 0; pointer-events: none; }
-.mlp-node { position: absolute; box-sizing: border-box; outline-offset: 1px; }
 .mlp-section { font-weight: 600; font-size: 1.1rem; margin: 18px 0 4px; }
 .mlp-caption { font-size: 14px; color: rgb(96,98,108); margin: 2px 0 6px; }
 .mlp-netrow { display: grid; grid-template-columns: 2.4fr 1fr; gap: 18px; align-items: start; }

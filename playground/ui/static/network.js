@@ -26,11 +26,9 @@ export class Network {
     this.closerBox.append(this.closerGrid, this.closer);
     this.caption = document.createElement("div");
     this.caption.className = "mlp-caption";
-    this.layer = document.createElement("div"); // node pictures: small canvases the browser scales
-    this.layer.className = "mlp-nodes";
-    root.network.append(this.canvas, this.layer);
+    root.network.append(this.canvas);
     root.closer.append(this.closerBox, this.caption);
-    this.tiles = [];
+    this.tiles = []; // each node's picture, an offscreen canvas drawn into the diagram
     this.closerKey = "";
     this.caches = [];
     this.closerCache = {};
@@ -97,34 +95,31 @@ export class Network {
     }
   }
 
+  // The nodes are painted into the network's own canvas (one element for the whole diagram:
+  // the browser composites one layer per frame, not one per node).
   _nodes(ctx, h) {
-    while (this.tiles.length < this.nodes.length) {
-      const tile = document.createElement("canvas");
-      tile.className = "mlp-node";
-      this.layer.appendChild(tile);
-      this.tiles.push(tile);
-    }
-    this.tiles.forEach((tile, k) => { tile.style.display = k < this.nodes.length ? "block" : "none"; });
-    this._pictures(h);
+    while (this.tiles.length < this.nodes.length) this.tiles.push(document.createElement("canvas"));
+    const pictures = h.pictures ? this._pictures(h) : [];
+    ctx.imageSmoothingEnabled = true;
     this.nodes.forEach((n, k) => {
-      const tile = this.tiles[k];
+      const x = n.x - NODE / 2, y = n.y - NODE / 2;
+      ctx.fillStyle = h.pictures ? "white" : "rgb(243,243,243)";
+      ctx.fillRect(x, y, NODE, NODE);
+      if (pictures[k]) ctx.drawImage(pictures[k], x, y, NODE, NODE);
       const selected = this.selected && this.selected[0] === n.layer && this.selected[1] === n.unit;
-      Object.assign(tile.style, { left: `${n.x - NODE / 2}px`, top: `${n.y - NODE / 2}px`,
-        width: `${NODE}px`, height: `${NODE}px`, background: h.pictures ? "white" : "rgb(243,243,243)",
-        outline: selected ? "2.5px solid rgb(245,147,34)" : "1px solid rgb(85,85,85)" });
+      const line = selected ? 2.5 : 1; // an outline 1 px off the picture, as a CSS outline
+      ctx.strokeStyle = selected ? "rgb(245,147,34)" : "rgb(85,85,85)";
+      ctx.lineWidth = line;
+      ctx.strokeRect(x - 1 - line / 2, y - 1 - line / 2, NODE + 2 + line, NODE + 2 + line);
     });
   }
 
-  // Each node's picture painted into its tile (nothing without pictures).
+  // Each node's picture painted into its own small offscreen canvas (its tile).
   _pictures(h) {
-    if (!h.pictures) {
-      this.tiles.forEach((tile) => { tile.width = tile.height = 1; });
-      return;
-    }
     const s = this.structure.arrays, f = this.frame.arrays, t = h.thumb;
     const size = h.dim === 2 ? t * t : t;
     const nIn = h.layers[0].units.length;
-    this.nodes.forEach((n, k) => {
+    return this.nodes.map((n, k) => {
       this.caches[k] = this.caches[k] || {};
       this.caches[k].canvas = this.tiles[k];
       let values, offset, kind = "signed";
@@ -134,7 +129,7 @@ export class Network {
         offset = (k - nIn) * size;
         if (n.layer === h.layers.length - 1 && h.task !== "regression") kind = h.task === "binary" ? "p" : n.unit;
       }
-      this._picture(this.caches[k], values.subarray(offset, offset + size), h, kind);
+      return this._picture(this.caches[k], values.subarray(offset, offset + size), h, kind);
     });
   }
 
