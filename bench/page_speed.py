@@ -178,7 +178,10 @@ def play(page: Page, pace: str, seconds: float) -> dict:
         "epochs_s": (shown_at(epochs, end["t"]) - e0) / window_s,
         "bytes": (end["bytes"] - start["bytes"]) / max(1, end["received"] - start["received"]),
         "first_s": None if first is None else (first - clicked) / 1000,
-        "dropped": received - (after["frames"] - start["frames"]),
+        # (less the frames in flight at the Pause, which the view holds back on purpose: the
+        # run goes back to the frame on screen)
+        "dropped": received - (after["frames"] - start["frames"])
+        - ((after.get("held") or 0) - (start.get("held") or 0)),
         "blank": end["bench"]["blank"] - start["bench"]["blank"],
         "samples": end["bench"]["samples"] - start["bench"]["samples"],
         "pause_s": (max(moved) - paused) / 1000 if moved else 0.0,

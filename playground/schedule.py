@@ -42,6 +42,7 @@ FULL_SPEED_GAP_S = 1.5 / FRAME_RATE - 0.002
 SLICE_S = 0.02  # one turn of a worker on one job
 MAX_EDIT = 1000.0  # the largest weight or bias a learner may type
 RATE_WINDOW_S = 1.0  # epochs per second are measured over about this long
+SHOWN_KEPT = 3  # savepoints of the last frames sent (the view shows one of the last two)
 
 FrameMaker = Callable[["LiveJob", bool], bytes]  # (job, structure?) -> encoded frame
 
@@ -70,6 +71,9 @@ class LiveJob:
         # At the normal pace the next epoch trains while the browser draws the last one (it is
         # then sent as soon as the view asks): the view is at most one epoch behind the model.
         self._banked = False
+        # While playing, the run as each recent frame showed it (seq, epoch, savepoint): the
+        # model trains ahead of the view, and Pause from the view goes back to what it showed.
+        self._shown: list[tuple[int, int, object]] = []
         self._last_frame = 0.0
         self._rates: list[tuple[float, int]] = []  # (time, epoch) over the last RATE_WINDOW_S
         self.stop_reason = ""
@@ -101,6 +105,7 @@ class LiveJob:
                 self.stop_reason = "stop_at"
                 return
             self.want.playing, self.stop_reason, self._banked = True, "", False
+            self._shown = []
             self._next_due = time.perf_counter()
             if self._play_since is None:
                 self._play_since = self._next_due
@@ -120,13 +125,28 @@ class LiveJob:
                 stop_at = target if resuming else run.epoch + epochs
             self.play(pace, stop_at)
 
-    def pause(self) -> None:
-        """Stop playing; returns once the worker has finished its slice (the Run is still)."""
-        self.want.playing = False
+    def pause(self, seen: int | None = None) -> None:
+        """Stop playing; returns once the worker has finished its slice (the Run is still).
+        `seen`: the frame the view showed at the click (its seq): the model, which trains a
+        little ahead of the view, goes back to that frame's epoch, so the learner's Pause stops
+        the run where they saw it (a frame no longer kept: the run stays where it is)."""
+        was_playing, self.want.playing = self.want.playing, False
         with self.lock:
+            self._back_to(seen if was_playing else None)
             self._dirty = True
             self._stop_clock()
         SCHEDULER.wake(self)
+
+    def _back_to(self, seen: int | None) -> None:
+        shown, self._shown = self._shown, []
+        point = next((p for seq, epoch, p in shown if seq == seen and epoch < self.run.epoch),
+                     None)
+        if point is None or self.run.status in ("diverged", "early_stopped"):
+            return
+        self.run.restore(point)
+        self.edited = None
+        if self.milestone is not None and self.milestone[0] > self.run.epoch:
+            self.milestone = None
 
     def set_pace(self, pace: str) -> None:
         if pace not in PACES:
@@ -135,10 +155,12 @@ class LiveJob:
         self._rates.clear()
         SCHEDULER.wake(self)
 
-    def step(self, wait_s: float = 10.0) -> None:
-        """Train one epoch now (the learner pressed Step) and wait until it is done."""
-        self.want.playing = False
+    def step(self, wait_s: float = 10.0, seen: int | None = None) -> None:
+        """Train one epoch now (the learner pressed Step) and wait until it is done; pressed
+        while playing it pauses first (`seen`: as `pause`), then trains one epoch more."""
+        was_playing, self.want.playing = self.want.playing, False
         with self.lock:
+            self._back_to(seen if was_playing else None)
             self._steps += 1
         SCHEDULER.wake(self)
         deadline = time.perf_counter() + wait_s
@@ -149,6 +171,7 @@ class LiveJob:
         """A new Run (new data or network, Reset, a lesson's run shown): paused, redrawn."""
         with self.lock:
             self.run, self.want.playing, self._steps, self._banked = run, False, 0, False
+            self._shown = []
             self.played_s, self._play_since, self.milestone = 0.0, None, None
             self.want.stop_at = None
             self.version += 1
@@ -253,6 +276,7 @@ class LiveJob:
                 raise ValueError(f"no such {kind}: {change!r}")
             with torch.no_grad():
                 tensor[tuple(index[1:])] = float(value)
+            self._shown = []
             self.edited = self.run.evaluate()
             self._dirty = True
         SCHEDULER.wake(self)
@@ -382,7 +406,17 @@ class LiveJob:
         self.outbox = self.make_frame(self, structure)
         self.frame_seconds = time.perf_counter() - start
         self.outbox_seq += 1
+        self._keep_shown()
         self.on_frame()
+
+    def _keep_shown(self) -> None:
+        run = self.run
+        if not self.want.playing:  # kept until Pause has used them (a frame may go out first)
+            return
+        h = run.history
+        if (run.epoch, run.steps) == (h["epoch"][-1], h["steps"][-1]):  # between epochs
+            self._shown = [*self._shown[-(SHOWN_KEPT - 1):],
+                           (self.outbox_seq, run.epoch, run.savepoint())]
 
 
 JOBS: weakref.WeakValueDictionary[str, LiveJob] = weakref.WeakValueDictionary()

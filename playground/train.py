@@ -101,6 +101,7 @@ class Run:
         # generator, on a GPU from one of its own.
         dropout_generator = (self._order.generator if self.device.type == "cpu" else
                              torch.Generator(device=self.device).manual_seed(config.seed))
+        self._generators = list(dict.fromkeys([*self._order.generators, dropout_generator]))
         self._net = Network.of(self.model, self.params, config.activation, dropout_generator)
         self._loss = resolve_loss(config.loss, self.task)
         self._engine_setup(config)
@@ -166,6 +167,50 @@ class Run:
         """The live tensors that are the model: the flat parameters, then its buffers (batch
         norm's running statistics). Clone them to keep a copy."""
         return [self.params.theta, *self.model.buffers()]
+
+    def savepoint(self) -> Savepoint:
+        """Everything training changes, as it is now (between epochs): `restore` brings the run
+        back here, and training on from there gives exactly the epochs it would have given.
+        Cheap (the optimizer's averages and a few counters are copied; the weights are the
+        epoch's checkpoint): the live view keeps one per frame it shows, so that Pause can stop
+        the model at the epoch the learner saw."""
+        h = self.history
+        if (self.epoch, self.steps) != (h["epoch"][-1], h["steps"][-1]):
+            raise ValueError("a savepoint is taken between epochs")
+        rule = self._update.rule
+        holder = getattr(rule, "inner", rule)  # the NumPy engine's optimizer sits inside
+        return Savepoint(
+            counters=(self.epoch, self.steps, self.seconds, self.best_epoch, self._best_loss,
+                      self._best_state, self._wait_from, self._order.carried),
+            state=self._checkpoint, grad=self.params.grad.clone(),
+            rule=_copied_state(holder, skip=(self.params.theta,)),
+            frozen=None if self._update.frozen is None else self._update.frozen.clone(),
+            generators=[g.get_state() for g in self._generators],
+            rows=len(h["epoch"]),
+            spreads=[None if s is None else (s.stride, list(s.items))
+                     for s in (self._snapshots, self._path)])
+
+    def restore(self, point: Savepoint) -> None:
+        """Bring the run back to `point` (taken by `savepoint` on this run, with no new data,
+        network or optimizer since): weights, optimizer, batch order, history and replays.
+        The status stays what it is (a run brought back after it was stopped is stopped)."""
+        (self.epoch, self.steps, self.seconds, self.best_epoch, self._best_loss, self._best_state,
+         self._wait_from, self._order.carried) = point.counters
+        for live, saved in zip(self.state_tensors(), point.state, strict=True):
+            live.copy_(saved)
+        self._checkpoint = point.state
+        self.params.grad.copy_(point.grad)
+        rule = self._update.rule
+        _put_state(getattr(rule, "inner", rule), point.rule)
+        if point.frozen is not None and self._update.frozen is not None:
+            self._update.frozen.copy_(point.frozen)
+        for g, state in zip(self._generators, point.generators, strict=True):
+            g.set_state(state)
+        for series in self.history.values():
+            del series[point.rows:]
+        for spread, kept in zip((self._snapshots, self._path), point.spreads, strict=True):
+            if spread is not None and kept is not None:
+                spread.stride, spread.items = kept[0], list(kept[1])
 
     def _fit(self, epochs: int, callback: Callback | None) -> str:
         for _ in range(epochs):
@@ -405,3 +450,42 @@ class Run:
             f"epoch {best}, the best one (test loss {self._best_loss:.4g}, {quality}), were put "
             "back. The curves still show every epoch trained.")
         return "early_stopped"
+
+
+class Savepoint:
+    """A run's training state at one epoch (see `Run.savepoint`); opaque to its users."""
+
+    __slots__ = ("counters", "state", "grad", "rule", "frozen", "generators", "rows", "spreads")
+
+    def __init__(self, **parts):
+        for name, value in parts.items():
+            setattr(self, name, value)
+
+
+def _copied_state(rule: object, skip: tuple[Tensor, ...]) -> dict[str, object]:
+    """Copies of an optimizer rule's mutable attributes (its running averages as tensors or
+    arrays, step counts), leaving out the weights it updates."""
+    kept = {}
+    for name, value in vars(rule).items():
+        if isinstance(value, Tensor):
+            if not any(value is t for t in skip):
+                kept[name] = value.clone()
+        elif isinstance(value, np.ndarray):
+            if not any(np.shares_memory(value, t.numpy()) for t in skip if t.device.type == "cpu"):
+                kept[name] = value.copy()
+        elif value is None or isinstance(value, (int, float)):
+            kept[name] = value
+    return kept
+
+
+def _put_state(rule: object, kept: dict[str, object]) -> None:
+    for name, value in kept.items():
+        current = getattr(rule, name)
+        if isinstance(value, Tensor) and isinstance(current, Tensor) and current.shape == value.shape:
+            current.copy_(value)
+        elif isinstance(value, np.ndarray) and isinstance(current, np.ndarray) and (
+                current.shape == value.shape):
+            np.copyto(current, value)
+        else:
+            setattr(rule, name, value.copy() if isinstance(value, np.ndarray) else
+                    value.clone() if isinstance(value, Tensor) else value)

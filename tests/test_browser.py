@@ -128,6 +128,8 @@ def test_train_paints_many_frames_and_pause_stops_at_once(app_server, page, scre
     assert all(b >= a for a, b in zip(epochs, epochs[1:]))  # the counter only climbs
     assert epochs[-1] - epochs[0] >= 20  # the normal pace: about one epoch per frame
 
+    page.evaluate("""() => document.addEventListener('click', () => {
+        window.__epochAtClick = +window.__mlpLive.root.dataset.epoch; }, true)""")
     clicked = time.monotonic()
     button(page, "train").click()
     page.wait_for_function("() => window.__mlpLive.root.dataset.status === 'paused'",
@@ -136,6 +138,8 @@ def test_train_paints_many_frames_and_pause_stops_at_once(app_server, page, scre
     still = shown_epoch(page)
     page.wait_for_timeout(500)
     assert shown_epoch(page) == still  # still means still
+    # The model trains a little ahead of the view; Pause takes it back to what was on screen.
+    assert still == page.evaluate("() => window.__epochAtClick")
     assert latency < 2.0, latency  # the target is 0.1 s (bench/page_speed.py)
     expect(button(page, "train")).to_have_text("Train")
 

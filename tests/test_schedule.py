@@ -291,3 +291,43 @@ def test_the_first_epoch_at_95_percent_is_noted_with_the_seconds_played():
         assert job.milestone is None and job.played() == 0.0
     finally:
         job.pause()
+
+
+@pytest.mark.parametrize("pace", ["normal", "full"])
+def test_pause_goes_back_to_the_frame_the_view_showed(job, pace):
+    """The model trains ahead of the view (an epoch banked at the normal pace, a frame's worth
+    at full speed); Pause from the view stops it at the epoch the learner saw, and the run goes
+    on from there exactly as a run that never went ahead."""
+    shown: dict[int, int] = {}
+
+    def make(j: LiveJob, structure: bool) -> bytes:
+        shown[j.outbox_seq + 1] = j.run.epoch
+        return b"frame"
+
+    job.make_frame = make
+    job.attach(object())
+    job.play(pace)
+    for _ in range(8):  # the view draws a few frames
+        wait_until(lambda: job.outbox is not None)
+        job.take_frame()
+        job.ack()
+    wait_until(lambda: job.outbox is not None)
+    seen = job.take_frame()[0]  # on screen; the worker trains on meanwhile
+    wait_until(lambda: job.run.epoch > shown[seen])
+    job.pause(seen)
+    assert job.run.epoch == shown[seen] and job.status() == "paused"
+    assert job.run.history["epoch"] == list(range(shown[seen] + 1))
+    job.detach(job.viewer)
+    job.play("full", stop_at=shown[seen] + 5)
+    wait_until(lambda: not job.playing)
+    straight = Run(CFG).fit(shown[seen] + 5)
+    torch.testing.assert_close(job.run.params.theta, straight.params.theta, rtol=0, atol=0)
+
+
+def test_pause_without_a_frame_seen_stops_where_the_model_is(job):
+    job.attach(object())
+    job.play("full")
+    wait_until(lambda: job.run.epoch >= 10)
+    job.pause(seen=10**6)  # no such frame (or the page's own Pause button): nothing undone
+    at = job.run.epoch
+    assert at >= 10 and job.run.history["epoch"][-1] == at

@@ -356,3 +356,41 @@ def test_fit_flushes_denormals_and_puts_the_setting_back():
         assert denormals_flushed()  # it was on before: it stays on
     finally:
         torch.set_flush_denormal(False)
+
+
+@pytest.mark.parametrize("changes", [
+    {},  # TF Playground's default: tanh, sgd
+    {"optimizer": "adam", "batchnorm": True, "dropout": 0.2, "hidden": (6, 6)},
+    {"optimizer": "momentum", "l1": 0.05, "l1_clamp": True, "schedule": "step", "step_size": 3},
+    {"optimizer": "momentum", "engine": "numpy", "activation": "relu"},
+    {"optimizer": "adam", "engine": "numpy", "patience": 4},
+])
+def test_a_restored_savepoint_trains_on_exactly_as_if_nothing_had_happened(changes):
+    """Pause at the epoch the learner saw: the live view trains ahead of what it shows and goes
+    back to a savepoint; the run must then be bit for bit the run that never went ahead."""
+    c = Config(epochs=12, batch_size=8, **changes)
+    straight = Run(c).fit(12)
+    run = Run(c)
+    run.record_snapshots = True
+    run.record_path = True
+    run.fit(5)
+    point = run.savepoint()
+    run.fit(3)  # trained ahead, then taken back
+    run.restore(point)
+    assert run.epoch == 5 and len(run.history["epoch"]) == 6
+    assert [e for e, _ in run.snapshots][-1] == 5 and run.path[0][-1] == run.steps
+    run.fit(7)
+    timeless = lambda h: {k: v for k, v in h.items() if k != "seconds"}  # noqa: E731
+    assert timeless(run.history) == timeless(straight.history)
+    torch.testing.assert_close(run.params.theta, straight.params.theta, rtol=0, atol=0)
+    for a, b in zip(run.model.buffers(), straight.model.buffers(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert run.best_epoch == straight.best_epoch and run.status == straight.status
+
+
+def test_a_savepoint_is_taken_between_epochs_only():
+    run = Run(Config(epochs=3))
+    run.fit(1)
+    run.step(*next(iter(run.batches())), 0.03)  # one step of an epoch not recorded
+    with pytest.raises(ValueError, match="between epochs"):
+        run.savepoint()

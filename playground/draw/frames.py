@@ -213,6 +213,7 @@ class LiveView:
         """`metrics`: the current weights' numbers when they differ from the history's last row
         (the learner changed a weight by hand)."""
         run = self.run
+        self.rows_sent = min(self.rows_sent, len(run.history["epoch"]))  # a run taken back
         rows = history_rows(run, self.rows_sent)
         header = {"kind": "frame", **state, "history_start": self.rows_sent,
                   "cards": _cards(run, metrics)}

@@ -100,10 +100,12 @@ async def _handle(job: LiveJob, text: str) -> None:
         return
     if not isinstance(message, dict):
         return
-    if message.get("pause") is True:  # the learner clicked Pause or Step (not via Streamlit)
-        await asyncio.to_thread(job.pause)
+    # The learner clicked Pause or Step (not via Streamlit), seeing the frame `seen`.
+    seen = message.get("seen") if type(message.get("seen")) is int else None
+    if message.get("pause") is True:
+        await asyncio.to_thread(job.pause, seen)
     if message.get("step") is True:
-        await asyncio.to_thread(job.step)
+        await asyncio.to_thread(job.step, seen=seen)
     train = message.get("train")
     if isinstance(train, dict) and type(train.get("stop_after")) is bool:
         epochs = job.run.config.epochs if train["stop_after"] else None

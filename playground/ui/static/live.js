@@ -11,7 +11,7 @@ import { percent, sig, tooltip } from "./plotting.js";
 const S = (window.__mlpLive = window.__mlpLive || {
   root: null, ws: null, token: null, structure: null, frame: null, pending: null,
   history: null, options: { showTest: true, discretize: false, logLoss: false },
-  stats: { painted: 0, received: 0, bytes: 0, frames: 0, log: [] }, trigger: null,
+  stats: { painted: 0, received: 0, bytes: 0, frames: 0, held: 0, log: [] }, hold: null, trigger: null,
   closer: null, retry: 0, drawQueued: false, hovering: null,
 });
 
@@ -184,6 +184,14 @@ function receive(buffer) {
       send({ resync: true, ack: message.header.seq });
       return;
     }
+    if (message.header.playing && S.hold !== null && S.hold !== undefined && message.header.seq > S.hold) {
+      // Sent before the trainer heard of the learner's Pause: the run goes back to the frame
+      // on screen, so this one is never shown (the counter does not step on and back).
+      S.stats.held = (S.stats.held || 0) + 1;
+      ack(message.header.seq);
+      return;
+    }
+    if (!message.header.playing) S.hold = null;
     S.pending = message;
     requestDraw(); // the frame is acknowledged once drawn: the server never runs ahead
     return;
@@ -460,7 +468,17 @@ document.addEventListener("click", (ev) => {
   if (!pause && !step) return;
   ev.stopPropagation();
   ev.preventDefault();
-  send(pause ? { pause: true } : { step: true });
+  // `seen`: the frame on screen; the trainer, a little ahead of it, goes back to it.
+  const seen = S.frame.header.seq;
+  if (playing) {
+    S.hold = seen;
+    if (S.pending && S.pending.header.playing && S.pending.header.seq > seen) {  // not drawn yet
+      S.stats.held++;
+      ack(S.pending.header.seq);
+      S.pending = null;
+    }
+  }
+  send(pause ? { pause: true, seen } : { step: true, seen });
 }, true);
 
 // ---- the component -----------------------------------------------------------------------
