@@ -74,6 +74,7 @@ class LiveJob:
         # While playing, the run as each recent frame showed it (seq, epoch, savepoint): the
         # model trains ahead of the view, and Pause from the view goes back to what it showed.
         self._shown: list[tuple[int, int, object]] = []
+        self._pausing = False  # a Pause is between stopping the worker and going back
         self._last_frame = 0.0
         self._rates: list[tuple[float, int]] = []  # (time, epoch) over the last RATE_WINDOW_S
         self.stop_reason = ""
@@ -130,9 +131,15 @@ class LiveJob:
         `seen`: the frame the view showed at the click (its seq): the model, which trains a
         little ahead of the view, goes back to that frame's epoch, so the learner's Pause stops
         the run where they saw it (a frame no longer kept: the run stays where it is)."""
+        # No frame goes out between the stop and the going back (it would show the epochs
+        # that are about to be undone).
+        self._pausing = True
         was_playing, self.want.playing = self.want.playing, False
         with self.lock:
-            self._back_to(seen if was_playing else None)
+            try:
+                self._back_to(seen if was_playing else None)
+            finally:
+                self._pausing = False
             self._dirty = True
             self._stop_clock()
         SCHEDULER.wake(self)
@@ -158,9 +165,13 @@ class LiveJob:
     def step(self, wait_s: float = 10.0, seen: int | None = None) -> None:
         """Train one epoch now (the learner pressed Step) and wait until it is done; pressed
         while playing it pauses first (`seen`: as `pause`), then trains one epoch more."""
+        self._pausing = True
         was_playing, self.want.playing = self.want.playing, False
         with self.lock:
-            self._back_to(seen if was_playing else None)
+            try:
+                self._back_to(seen if was_playing else None)
+            finally:
+                self._pausing = False
             self._steps += 1
         SCHEDULER.wake(self)
         deadline = time.perf_counter() + wait_s
@@ -307,7 +318,7 @@ class LiveJob:
 
     def _frame_wait(self, now: float) -> float | None:
         """Seconds until a frame may go out, or None when none can or none is needed."""
-        if not (self.frame_wanted and self.viewer is not None):
+        if not (self.frame_wanted and self.viewer is not None) or self._pausing:
             return None
         if self._structure_due:
             return 0.0
