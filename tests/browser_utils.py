@@ -158,11 +158,13 @@ def train_epochs(page: Page, epochs: int, timeout_ms: int = 60_000) -> None:
 
 def select_option(page: Page, key: str, option: str, timeout_ms: int = TIMEOUT_MS) -> None:
     """Pick `option` in a keyed selectbox. It is a react-aria combobox: a click only focuses
-    it, ArrowDown opens its list of role="option" items."""
+    it, ArrowDown opens its list of role="option" items. Returns once the script run the
+    choice asks for has finished (what is read next belongs to the new choice)."""
     box = widget_input(page, key)
+    wait_for_idle(page, timeout_ms)
     box.click(timeout=timeout_ms)
     box.press("ArrowDown")
-    page.get_by_role("option", name=option, exact=True).click(timeout=timeout_ms)
+    click_and_wait(page, page.get_by_role("option", name=option, exact=True), timeout_ms)
 
 
 def choose(page: Page, key: str, text: str, tries: int = 4) -> None:
@@ -175,11 +177,14 @@ def choose(page: Page, key: str, text: str, tries: int = 4) -> None:
         box.click()
         page.keyboard.type(text)
         try:
+            page.evaluate(_WATCH_RUN_JS)
             page.get_by_role("option").filter(has_text=text).first.click(timeout=3_000)
-            wait_for_idle(page)
-            return
         except Exception:  # noqa: BLE001 (playwright's timeout or detached element)
             page.keyboard.press("Escape")
+            continue
+        page.wait_for_function("() => window.__scriptRan", timeout=TIMEOUT_MS)
+        wait_for_idle(page)
+        return
     raise AssertionError(f"could not choose {text!r} in {key}")
 
 
