@@ -131,8 +131,15 @@ class LiveJob:
         `seen`: the frame the view showed at the click (its seq): the model, which trains a
         little ahead of the view, goes back to that frame's epoch, so the learner's Pause stops
         the run where they saw it (a frame no longer kept: the run stays where it is)."""
-        # No frame goes out between the stop and the going back (it would show the epochs
-        # that are about to be undone).
+        with self._stopped(seen):
+            self._dirty = True
+            self._stop_clock()
+
+    @contextlib.contextmanager
+    def _stopped(self, seen: int | None) -> Iterator[None]:
+        """Stop playing, go back to the frame `seen` if it was playing, and hold the lock for
+        the caller's change; the worker is woken after. No frame goes out between the stop and
+        the going back (it would show the epochs that are about to be undone)."""
         self._pausing = True
         was_playing, self.want.playing = self.want.playing, False
         with self.lock:
@@ -140,8 +147,7 @@ class LiveJob:
                 self._back_to(seen if was_playing else None)
             finally:
                 self._pausing = False
-            self._dirty = True
-            self._stop_clock()
+            yield
         SCHEDULER.wake(self)
 
     def _back_to(self, seen: int | None) -> None:
@@ -165,15 +171,8 @@ class LiveJob:
     def step(self, wait_s: float = 10.0, seen: int | None = None) -> None:
         """Train one epoch now (the learner pressed Step) and wait until it is done; pressed
         while playing it pauses first (`seen`: as `pause`), then trains one epoch more."""
-        self._pausing = True
-        was_playing, self.want.playing = self.want.playing, False
-        with self.lock:
-            try:
-                self._back_to(seen if was_playing else None)
-            finally:
-                self._pausing = False
+        with self._stopped(seen):
             self._steps += 1
-        SCHEDULER.wake(self)
         deadline = time.perf_counter() + wait_s
         while self._steps and time.perf_counter() < deadline:
             time.sleep(0.002)
