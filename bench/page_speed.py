@@ -275,6 +275,9 @@ def print_checks(rows: list[dict]) -> None:
               + "; ".join(f"{text}: {'met' if ok else 'MISSED'}" for ok, text in checks))
         for p in r["problems"][:5]:
             print(f"    problem: {p}")
+        for pace, m in r["runs"].items():
+            if m["why_blank"]:  # what the sampler found (detached, no width, no frame, ...)
+                print(f"    {pace}: blank because " + ", ".join(sorted(set(m["why_blank"]))))
 
 
 def _git_state() -> str:
