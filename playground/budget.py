@@ -38,6 +38,7 @@ TERMS = ("steps", "train point-weights", "eval point-weights", "epochs")
 FLOAT_BYTES = 4
 ACTIVATION_COPIES = 2  # per hidden unit and batch row (measured: z and a, gradients reuse)
 FINDER_STEPS = 200
+STACK_LAUNCH = 1.5  # a stacked step's launches against one model's (bench/cost_model.py)
 
 
 def parameters(c: Config) -> int:
@@ -71,6 +72,20 @@ def epoch_seconds(c: Config) -> float:
 
 def run_seconds(c: Config, epochs: int | None = None) -> float:
     return epoch_seconds(c) * (c.epochs if epochs is None else epochs)
+
+
+def stack_seconds(configs: list[Config]) -> float:
+    """K models of one shape trained as one stack (playground/stacked.py): the launches once,
+    a little dearer (batched kernels), the arithmetic K times."""
+    c = configs[0]
+    steps, train, evaluate, epochs = epoch_terms(c)
+    launches = STACK_LAUNCH * (steps * STEP_S + epochs * EPOCH_S_FIXED)
+    return c.epochs * (launches + len(configs) * (train * TRAIN_S + evaluate * EVAL_S))
+
+
+def sweep_seconds(stacks: list[list[Config]], alone: list[Config]) -> float:
+    """A sweep: its stacks, then the models that train alone (`playground.sweep.fallback_reason`)."""
+    return sum(stack_seconds(s) for s in stacks if s) + sum(run_seconds(c) for c in alone)
 
 
 def lr_finder_seconds(c: Config, steps: int = FINDER_STEPS) -> float:
@@ -147,10 +162,12 @@ def check_config(c: Config, p: Profile) -> dict[str, str]:
     return errors
 
 
-def check_click(what: str, seconds: float, p: Profile) -> str | None:
-    """Why `what` (e.g. "The learning-rate finder") cannot run here, or None when it can."""
+def check_click(what: str, seconds: float, p: Profile,
+                hint: str = "fewer samples, a smaller batch or fewer neurons") -> str | None:
+    """Why `what` (e.g. "The learning-rate finder") cannot run here, or None when it can;
+    `hint` says what to make smaller."""
     if seconds <= p.click_s:
         return None
     return (f"{what} would take about {_duration(seconds)} of this server's time, more than "
-            f"the {_duration(p.click_s)} one click may use here. Try fewer samples, a smaller "
-            "batch or fewer neurons, or run the app on your own machine (the local profile).")
+            f"the {_duration(p.click_s)} one click may use here. Try {hint}, or run the app on "
+            "your own machine (the local profile).")

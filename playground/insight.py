@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -154,7 +155,8 @@ def residuals(run: Run, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
 
 # ---- learning-rate finder -------------------------------------------------------------------
 def lr_finder(config: Config, steps: int = 200, lr_min: float = 1e-5, lr_max: float = 10.0, *,
-              beta: float = 0.9, data: Data | None = None) -> dict:
+              beta: float = 0.9, data: Data | None = None,
+              callback: Callable[[], object] | None = None) -> dict:
     """Train a fresh copy of the config's model (its initial weights, its batches, its training
     step) with the learning rate multiplied by a constant factor each step, from lr_min to
     lr_max, recording the training loss of each batch just before its step.
@@ -164,6 +166,7 @@ def lr_finder(config: Config, steps: int = 200, lr_min: float = 1e-5, lr_max: fl
     suggested: the lr where the smoothed loss falls fastest per unit of log(lr), looking only
     before its minimum. It is not divided by 10: the steepest point already lies well below the
     blow-up. The other common rule, the lr at the minimum divided by 10, is lr_at_min / 10.
+    `callback()` runs after every step (a page takes its turns there).
     """
     run = Run(config, data)
     factor = (lr_max / lr_min) ** (1 / max(steps - 1, 1))
@@ -177,6 +180,8 @@ def lr_finder(config: Config, steps: int = 200, lr_min: float = 1e-5, lr_max: fl
                 if len(lrs) == steps or not _go_on(raw, beta):
                     break
                 run.step(x, y, lrs[-1])
+                if callback is not None:
+                    callback()
     smooth = _smooth(raw, beta)
     return {"lrs": lrs, "losses": smooth, "raw": raw, **_suggest(lrs, smooth)}
 

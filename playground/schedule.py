@@ -12,6 +12,12 @@ as many as fit, with a frame whenever the view is ready for one.
 
 Every access to a job's Run from another thread goes through `job.lock`: the worker holds it
 while it trains a slice (at most SLICE_S of work, one epoch more at worst).
+
+A `Task` is any other work a visitor asks for (a lesson's runs, an A/B pair, a sweep, the
+learning-rate finder, both engines): it runs in the page's own script thread, but only while a
+worker has given it a turn, and it gives the turn back at its next `tick` once its slice is up.
+So every path that trains shares the same workers, in the same fair order, and at most as many
+things train at once as there are workers.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import math
 import threading
 import time
 import weakref
@@ -380,6 +387,10 @@ class LiveJob:
         elif stop_at is not None and self.want.playing and run.epoch >= stop_at:
             self._finish("stop_at")
 
+    def failed(self) -> None:
+        """Its slice raised (the scheduler logged it): it stops, the others go on."""
+        self.want.playing, self.stop_reason = False, "error"
+
     def _finish(self, reason: str) -> None:
         self.want.playing, self.stop_reason, self._dirty = False, reason, True
         self._stop_clock()
@@ -447,7 +458,7 @@ class Scheduler:
 
     def __init__(self, workers: int = 2, slice_s: float = SLICE_S):
         self.slice_s = slice_s
-        self._jobs: weakref.WeakSet[LiveJob] = weakref.WeakSet()
+        self._jobs: weakref.WeakSet[LiveJob | Task] = weakref.WeakSet()
         self._busy: set[int] = set()  # ids of jobs a worker is running now
         self._served: weakref.WeakKeyDictionary[LiveJob, float] = weakref.WeakKeyDictionary()
         self._clock = 0.0  # the service time of the last job chosen (never decreases)
@@ -457,7 +468,7 @@ class Scheduler:
                                           daemon=True) for i in range(workers)]
         self._started = False
 
-    def wake(self, job: LiveJob) -> None:
+    def wake(self, job: LiveJob | Task) -> None:
         with self._cond:
             self._jobs.add(job)
             if not self._started:
@@ -506,8 +517,7 @@ class Scheduler:
                 job.work(self.slice_s)
             except Exception:  # a job that fails stops; the others go on
                 _LOG.exception("a training job failed")
-                job.want.playing = False
-                job.stop_reason = "error"
+                job.failed()
             finally:
                 with self._cond:
                     self._served[job] = self._served.get(job, 0.0) + time.perf_counter() - start
@@ -516,3 +526,121 @@ class Scheduler:
 
 
 SCHEDULER = Scheduler()
+
+
+class Cancelled(Exception):
+    """A task's page went away (its tab was closed): the work stops."""
+
+
+class OverBudget(Exception):
+    """A task used more of the workers' time than it was allowed (its estimate was too low)."""
+
+
+class Task:
+    """Work that the calling thread does itself, in turns the scheduler gives it.
+
+        with Task("the sweep", alive, limit_s=15) as task:
+            for ...:
+                one_epoch()
+                task.tick()  # goes on while its slice lasts, else waits for its next turn
+
+    The calling thread waits for a turn on entering, and at a `tick` after its slice is up;
+    `on_wait(task)` is called about every WAIT_NOTE_S while it waits (the page says what it
+    waits for there). `alive()` false (the tab was closed) raises Cancelled at the next tick or
+    while waiting; more than `limit_s` of turns raises OverBudget. The turn is given back on
+    leaving, whatever happened."""
+
+    WAIT_NOTE_S = 0.25
+
+    def __init__(self, what: str, alive: Callable[[], bool] = lambda: True, *,
+                 limit_s: float = math.inf, on_wait: Callable[[Task], None] | None = None,
+                 scheduler: Scheduler | None = None):
+        self.what, self.alive, self.limit_s, self.on_wait = what, alive, limit_s, on_wait
+        self.scheduler = scheduler or SCHEDULER
+        self._cond = threading.Condition()
+        self._wants = False  # waiting for a turn
+        self._turn = False  # a worker has given it one and waits for it back
+        self._closed = False
+        self._slice_end = 0.0
+        self.served = 0.0  # seconds of turns it has had
+        self._turn_start = 0.0
+        self.waited = 0.0  # seconds it waited for turns
+
+    def __enter__(self) -> Task:
+        self._wait_turn()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._cond:
+            self._closed, self._wants = True, False
+            self._give_back()
+
+    def tick(self) -> None:
+        """Between two pieces of work: carry on, or give the turn back and wait for the next."""
+        now = time.perf_counter()
+        if not self.alive():
+            raise Cancelled(f"{self.what} stopped: its page was closed")
+        if self.served + now - self._turn_start > self.limit_s:
+            raise OverBudget(f"{self.what} used more than the {self.limit_s:.2g} s of this "
+                             "server's time it was allowed")
+        if now < self._slice_end:
+            return
+        with self._cond:
+            self._give_back()
+        self._wait_turn()
+
+    def sharing(self) -> int:
+        """How many jobs and tasks want the workers now (this one included)."""
+        return max(self.scheduler.sharing, 1)
+
+    def _wait_turn(self) -> None:
+        start = time.perf_counter()
+        with self._cond:
+            self._wants = True
+        self.scheduler.wake(self)
+        with self._cond:
+            try:
+                while not self._turn:
+                    if not self._cond.wait(timeout=self.WAIT_NOTE_S) and not self._turn:
+                        if not self.alive():
+                            raise Cancelled(f"{self.what} stopped: its page was closed")
+                        if self.on_wait is not None:
+                            self._cond.release()  # the page may draw meanwhile
+                            try:
+                                self.on_wait(self)
+                            finally:
+                                self._cond.acquire()
+            except BaseException:  # closed, or the page's script was stopped or rerun
+                self._closed, self._wants = True, False
+                self._give_back()
+                raise
+        now = time.perf_counter()
+        self.waited += now - start
+        self._turn_start, self._slice_end = now, now + self.scheduler.slice_s
+
+    def _give_back(self) -> None:
+        """(Holding _cond.) End the turn, if it has one: the worker waiting on it goes on."""
+        if self._turn:
+            self._turn = False
+            self.served += time.perf_counter() - self._turn_start
+            self._cond.notify_all()
+
+    # ---- the scheduler's side ----------------------------------------------------------------
+    def due_in(self, now: float) -> float | None:
+        return 0.0 if self._wants and not self._closed else None
+
+    def work(self, budget_s: float) -> None:
+        """A worker's turn: let the task's thread run, and wait until it gives the turn back
+        (at its next tick after the slice, or when it ends)."""
+        with self._cond:
+            if not self._wants or self._closed:
+                return
+            self._wants, self._turn = False, True
+            self._cond.notify_all()
+            while self._turn and not self._closed:
+                self._cond.wait(timeout=1.0)
+
+    def failed(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._give_back()

@@ -331,3 +331,137 @@ def test_pause_without_a_frame_seen_stops_where_the_model_is(job):
     job.pause(seen=10**6)  # no such frame (or the page's own Pause button): nothing undone
     at = job.run.epoch
     assert at >= 10 and job.run.history["epoch"][-1] == at
+
+
+# ---- tasks: work a page does itself, in the turns the workers give it ---------------------------
+def _busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def test_a_task_runs_in_its_own_thread_only_in_its_turns():
+    from playground.schedule import Scheduler, Task
+
+    sched, log = Scheduler(workers=1, slice_s=0.01), []
+    other = Sleeper(0.01, log, "other")
+    sched.wake(other)
+    pieces = []
+    with Task("the test", scheduler=sched) as task:
+        for _ in range(40):
+            log.append("task")
+            pieces.append(threading.current_thread())
+            _busy(0.005)  # two pieces a slice
+            task.tick()
+    other.active = False
+    assert set(pieces) == {threading.current_thread()}  # the caller's thread did the work
+    # One worker: the task's turns (two pieces, three at worst) and the other job's slices
+    # alternate; the task never keeps the worker for long.
+    runs = "".join("t" if x == "task" else "o" for x in log).split("o")
+    assert max(len(r) for r in runs) <= 6, log
+    assert log.count("other") >= 10
+    assert abs(sched.served(task) - sched.served(other)) < 0.1
+
+
+def test_a_task_shares_the_workers_fairly_with_a_live_job():
+    from playground.schedule import Task
+
+    live = LiveJob(Run(Config(epochs=10_000, n_samples=2000, hidden=(16, 16))), lambda j, s: b"")
+    live2 = LiveJob(Run(Config(epochs=10_000, n_samples=2000, hidden=(16, 16))), lambda j, s: b"")
+    live.play("full")
+    live2.play("full")  # two live jobs fill both workers: the task must take turns with them
+    try:
+        with Task("the test") as task:
+            start = time.perf_counter()
+            while time.perf_counter() - start < 1.5:
+                _busy(0.002)
+                task.tick()
+    finally:
+        live.pause()
+        live2.pause()
+    shares = [SCHEDULER.served(task), SCHEDULER.served(live), SCHEDULER.served(live2)]
+    assert min(shares) > 0.1, shares
+
+
+def test_a_waiting_task_says_so_and_stops_when_its_page_goes():
+    from playground.schedule import Cancelled, Scheduler, Task
+
+    sched, log = Scheduler(workers=1, slice_s=0.01), []
+    hog = Sleeper(3.0, log, "hog")  # the only worker is busy for 3 s: no turn comes sooner
+    sched.wake(hog)
+    wait_until(lambda: log)
+    hog.active = False
+    waits, alive = [], [True]
+
+    def on_wait(task: Task) -> None:
+        waits.append(task.sharing())
+        if len(waits) == 2:
+            alive[0] = False  # the tab closes while it waits
+
+    start = time.perf_counter()
+    with pytest.raises(Cancelled):
+        with Task("the test", lambda: alive[0], on_wait=on_wait, scheduler=sched):
+            pytest.fail("it must not get a turn")
+    assert len(waits) == 2 and time.perf_counter() - start < 1.5
+
+
+def test_a_task_whose_page_closes_stops_at_its_next_tick():
+    from playground.schedule import Cancelled, Task
+
+    alive, done = [True], []
+    with pytest.raises(Cancelled):
+        with Task("the test", lambda: alive[0]) as task:
+            for i in range(10**6):
+                done.append(i)
+                if i == 5:
+                    alive[0] = False
+                task.tick()
+    assert len(done) == 6
+
+
+def test_a_task_over_its_time_limit_stops():
+    from playground.schedule import OverBudget, Task
+
+    with pytest.raises(OverBudget, match="more than the 0.05 s"):
+        with Task("the test", limit_s=0.05) as task:
+            for _ in range(1000):
+                _busy(0.005)
+                task.tick()
+
+
+def test_a_task_that_raises_gives_its_turn_back():
+    from playground.schedule import Scheduler, Task
+
+    sched, log = Scheduler(workers=1, slice_s=0.01), []
+    with pytest.raises(KeyError):
+        with Task("the test", scheduler=sched):
+            raise KeyError("boom")
+    other = Sleeper(0.001, log, "other")
+    sched.wake(other)
+    wait_until(lambda: log.count("other") >= 5, timeout_s=5)  # the worker is free
+    other.active = False
+
+
+def test_no_more_run_at_once_than_there_are_workers():
+    from playground.schedule import Scheduler, Task
+
+    sched = Scheduler(workers=2, slice_s=0.005)
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def one() -> None:
+        with Task("the test", scheduler=sched) as task:
+            for _ in range(30):
+                with lock:
+                    running[0] += 1
+                    peak[0] = max(peak[0], running[0])
+                time.sleep(0.002)
+                with lock:
+                    running[0] -= 1
+                task.tick()
+
+    threads = [threading.Thread(target=one) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert peak[0] == 2

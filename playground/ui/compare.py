@@ -9,7 +9,7 @@ import weakref
 import pandas as pd
 import streamlit as st
 
-from playground import FIELDS, Config, ConfigError, Run
+from playground import FIELDS, Config, ConfigError, Run, budget
 from playground.compare import (
     X_AXES,
     RunRecord,
@@ -22,8 +22,9 @@ from playground.compare import (
 from playground.draw.plots import overlay
 from playground.nn.losses import LOSSES, resolve_loss
 from playground.nn.metrics import score
-from playground.ui.live import training_slot
+from playground.ui.live import train_scheduled
 from playground.ui.plot import show
+from playground.ui.session import host_profile
 from playground.ui.sidebar import field_label
 
 state = st.session_state
@@ -233,6 +234,13 @@ def _ab_ui(run: Run) -> None:
     if b == cfg:
         st.warning(f"B has the same {field_label(knob).lower()} as A: choose another value.")
         return
+    host = host_profile()
+    too_much = next(iter(budget.check_config(b, host).values()), None) or budget.check_click(
+        "The A/B test", budget.run_seconds(cfg) + budget.run_seconds(b), host)
+    if too_much:
+        st.info(f"B does not fit this server: {too_much}" if budget.check_config(b, host)
+                else too_much)
+        return
     _run_ab(cfg, b, knob, run)
 
 
@@ -257,18 +265,14 @@ def _differs(knob: str, value: str, cfg: Config) -> bool:
 
 
 def _run_ab(a: Config, b: Config, knob: str, run: Run) -> None:
-    progress = st.progress(0.0, text="Training A…")
-    runs = []
-    with training_slot(st.empty()):
-        for i, (name, cfg) in enumerate((("A", a), ("B", b))):
-            r = Run(cfg, run.data)  # the same data object; the same seed gives the same weights
+    def train_both(progress) -> list[Run]:
+        # The same data object; the same seed gives the same initial weights and batches.
+        return [Run(c, run.data).fit(callback=lambda r, name=name: progress(name, r))
+                for name, c in (("A", a), ("B", b))]
 
-            def tick(r: Run, i=i, name=name) -> None:
-                done = (i + r.epoch / max(r.config.epochs, 1)) / 2
-                progress.progress(done, text=f"Training {name}: epoch {r.epoch:,}")
-
-            runs.append(r.fit(callback=tick))
-    progress.empty()
+    runs = train_scheduled("The A/B test", ["A", "B"], train_both)
+    if runs is None:
+        return
     keys = []
     for name, r in zip("AB", runs, strict=True):
         shown_value = getattr(r.config, knob)

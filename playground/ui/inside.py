@@ -11,6 +11,7 @@ from playground.draw import error_plots, plots
 from playground.draw.equations import backward_equations, forward_equations
 from playground.scratch.gradcheck import gradcheck
 from playground.ui.landscape import landscape_ui
+from playground.ui.live import scheduled
 from playground.ui.plot import show
 from playground.ui.session import host_profile
 from playground.ui.sidebar import put_in_sidebar
@@ -152,7 +153,7 @@ def _lr_finder(cfg: Config, data: Data) -> None:
     # The range test ignores the set-up's own rate: keep its result when only that changes
     # (as "Use learning rate" does).
     result = _on_click("Find a learning rate", "lr_finder", cfg.replace(lr=LR_KEY), "",
-                       lambda: insight.lr_finder(cfg, data=data),
+                       lambda tick: insight.lr_finder(cfg, data=data, callback=tick),
                        cost=("The learning-rate finder", budget.lr_finder_seconds(cfg)))
     if result is None:
         return
@@ -218,8 +219,8 @@ def _engines(cfg: Config, numpy_cfg: Config | None, why_not: str, data: Data) ->
     st.caption("Train this set-up twice from the same initial weights on the same batches: once "
                "with PyTorch, once with the NumPy engine written from scratch "
                "(playground/scratch/mlp.py). The loss curves should lie on top of each other.")
-    runs = _on_click("Train both engines", "compare_engines", numpy_cfg, why_not, lambda: {
-        name: train(c, data=data)
+    runs = _on_click("Train both engines", "compare_engines", numpy_cfg, why_not, lambda tick: {
+        name: train(c, tick, data=data)
         for name, c in (("PyTorch", numpy_cfg.replace(engine="torch")), ("NumPy", numpy_cfg))},
         cost=("Training both engines", 2 * budget.run_seconds(cfg)))
     if runs is None:
@@ -240,7 +241,7 @@ def _gradient_check(numpy_cfg: Config | None, why_not: str) -> None:
                "and the same 16 training points, in float64. Each row is the largest relative "
                "difference between the two gradients of one parameter: below 1e-6 they agree.")
     result = _on_click("Check the gradients", "gradcheck", numpy_cfg, why_not,
-                       lambda: gradcheck(numpy_cfg))
+                       lambda tick: gradcheck(numpy_cfg), cost=("The gradient check", 0.0))
     if result is None:
         return
     errors = result["layers"]
@@ -252,9 +253,11 @@ def _gradient_check(numpy_cfg: Config | None, why_not: str) -> None:
 
 def _on_click(label: str, name: str, cfg: Config | None, why_not: str, compute,
               cost: tuple[str, float] | None = None):
-    """A button that computes something for `cfg`; the result is kept (per browser session)
-    and shown again on later reruns until the set-up changes. None when there is nothing yet.
-    `cost`: (what it is, its estimated seconds), checked against the host's budget first."""
+    """A button that computes something for `cfg` (`compute(tick)`, in the turns the training
+    workers give it: playground/ui/live.py's `scheduled`); the result is kept (per browser
+    session) and shown again on later reruns until the set-up changes. None when there is
+    nothing yet. `cost`: (what it is, its estimated seconds), checked against the host's budget
+    first."""
     if cfg is None:
         st.info(f"This set-up has no NumPy version: {why_not}.")
         return None
@@ -263,7 +266,9 @@ def _on_click(label: str, name: str, cfg: Config | None, why_not: str, compute,
         st.info(too_much)
         return None
     if st.button(label, key=name):
-        state[f"{name}_result"] = (cfg, compute())
+        result = scheduled(cost[0] if cost else label, compute)
+        if result is not None:
+            state[f"{name}_result"] = (cfg, result)
     kept = state.get(f"{name}_result")
     return kept[1] if kept and kept[0] == cfg else None
 

@@ -17,7 +17,7 @@ from playground.landscape import (
     two_parameters,
 )
 from playground.lessons import LESSONS
-from playground.ui.live import training_progress
+from playground.ui.live import train_scheduled
 from playground.ui.plot import show
 from playground.ui.session import host_profile
 
@@ -117,18 +117,22 @@ def _race(cfg: Config, run: Run, method: str) -> Landscape | None:
     if not st.button("Train the four", key="landscape_race_go"):
         return None
     runs = _train(configs, run)
+    if runs is None:
+        return None
     state.landscape_race = (tuple(configs.values()), runs)
     return _computed(key, lambda: race(runs, method))
 
 
-def _train(configs: dict[str, Config], shown: Run) -> dict[str, Run]:
-    runs = {}
-    with training_progress(list(configs)) as progress:
+def _train(configs: dict[str, Config], shown: Run) -> dict[str, Run] | None:
+    def train_all(progress) -> dict[str, Run]:
+        runs = {}
         for label, c in configs.items():
             r = Run(c, shown.data)
             r.record_path = True
             runs[label] = r.fit(c.epochs, lambda r, label=label: progress(label, r))
-    return runs
+        return runs
+
+    return train_scheduled("Training the four", list(configs), train_all)
 
 
 def _computed(key: tuple, compute) -> Landscape | None:

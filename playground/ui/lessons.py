@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground import budget
 from playground.lessons import LESSONS, Lesson, run_lesson
 from playground.ui.compare import remember
-from playground.ui.live import training_progress
+from playground.ui.live import train_scheduled
+from playground.ui.session import host_profile
 from playground.ui.sidebar import load_into_widgets
 
 state = st.session_state
@@ -132,8 +134,16 @@ def _load(lesson: Lesson, label: str) -> None:
 # ---- running a whole lesson ------------------------------------------------------------------
 def _run_all(lesson: Lesson) -> None:
     labels = list(lesson.configs)
-    with training_progress(labels) as progress:
-        runs = run_lesson(lesson, progress, replay=True)
+    too_much = budget.check_click(
+        "Running the lesson", sum(budget.run_seconds(c) for c in lesson.configs.values()),
+        host_profile())
+    if too_much:
+        st.info(too_much)
+        return
+    runs = train_scheduled("The lesson's runs", labels,
+                           lambda progress: run_lesson(lesson, progress, replay=True))
+    if runs is None:
+        return
     state.setdefault("lesson_runs", {})[lesson.name] = runs
     state.lesson_show = (lesson.name, labels[0])  # the main view shows the first run
     state.setdefault("lesson_verdicts", {})[lesson.name] = lesson.check(runs)

@@ -6,20 +6,18 @@ never trains itself: it tells the session's LiveJob what the learner asked for a
 from __future__ import annotations
 
 import random
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 
 from playground import Config, Run
-from playground.schedule import PACES, LiveJob
+from playground.schedule import PACES, Cancelled, LiveJob, OverBudget, Task
 from playground.ui import server
+from playground.ui.session import host_profile, session_alive
 
 state = st.session_state
-# Trainings outside the live view (lessons, A/B, sweeps) share the GIL and two cores with it.
-TRAIN_SLOTS = threading.BoundedSemaphore(2)
 
 # The component's own code only loads the view (once per page: the browser caches the module).
 _LOADER = """
@@ -36,26 +34,56 @@ _COMPONENT = st.components.v2.component("playground_live", js=_LOADER)
 _VERSION = server.static_version()
 
 
-@contextmanager
-def training_slot(note) -> Iterator[None]:
-    while not TRAIN_SLOTS.acquire(timeout=0.25):
-        note.info("Other visitors are training right now; yours starts in a moment.")
-    note.empty()
-    try:
-        yield
-    finally:
-        TRAIN_SLOTS.release()
-
-
+LIMIT_FACTOR = 4.0  # a click may use this many times the host's click budget before it stops
 PROGRESS_S = 0.1  # redraw a progress bar at most this often while runs train
+T = TypeVar("T")
 
 
-@contextmanager
-def training_progress(labels: list[str]) -> Iterator[Callable[[str, Run], None]]:
-    """A progress bar for training the runs named `labels` one after another, in a training
-    slot; yields `progress(label, run)`, the per-epoch callback that moves it (at most every
-    PROGRESS_S)."""
-    bar = st.progress(0.0, text="Waiting for a free training slot")
+def scheduled(what: str, compute: Callable[[Callable[..., None]], T], note=None) -> T | None:
+    """`compute(tick)`, done by this page's script in the turns the training workers give it
+    (playground/schedule.py's Task), so it shares the server fairly with every visitor's live
+    training and with the other pages' work. `compute` calls `tick()` (any arguments are
+    ignored) between small pieces of work, e.g. from its per-epoch callback.
+
+    While it waits for a turn, `note` (a placeholder) says what it waits for. A closed tab stops
+    it (the script ends quietly); work that runs far past its estimate stops with a message in
+    `note`, and the result is None."""
+    note = note if note is not None else st.empty()
+    told = [False]
+
+    def waiting(task: Task) -> None:
+        others = task.sharing() - 1
+        busy = (f"{others} other run{'s are' if others != 1 else ' is'} training on this "
+                "server" if others > 0 else "the server is busy")
+        note.info(f"Waiting for a turn: {busy}; {what[0].lower() + what[1:]} gets its share in a moment.",
+                  icon=":material/hourglass_top:")
+        told[0] = True
+
+    def tick(*_) -> None:
+        task.tick()
+        if told[0]:
+            note.empty()
+            told[0] = False
+
+    task = Task(what, session_alive(), limit_s=host_profile().click_s * LIMIT_FACTOR,
+                on_wait=waiting)
+    try:
+        with task:
+            tick()
+            return compute(tick)
+    except Cancelled:
+        st.stop()
+    except OverBudget as e:
+        note.warning(f"{e}, and was stopped. Try a smaller set-up, or run the app on your own "
+                     "machine (the local profile).", icon=":material/timer_off:")
+    return None
+
+
+def progress_bar(labels: list[str]) -> tuple[Callable[[str, Run], None], Callable[[], None]]:
+    """A progress bar for training the runs named `labels` one after another: the per-epoch
+    `progress(label, run)` that moves it (at most every PROGRESS_S), and `done()` that removes
+    it."""
+    bar = st.progress(0.0, text=f"Training “{labels[0]}”")
     last = 0.0
 
     def progress(label: str, run: Run) -> None:
@@ -67,9 +95,25 @@ def training_progress(labels: list[str]) -> Iterator[Callable[[str, Run], None]]
                          text=f"Training “{label}”: epoch {run.epoch:,} of {run.config.epochs:,}")
             last = now
 
-    with training_slot(st.empty()):
-        yield progress
-    bar.empty()
+    return progress, bar.empty
+
+
+def train_scheduled(what: str, labels: list[str],
+                    compute: Callable[[Callable[[str, Run], None]], T]) -> T | None:
+    """`compute(progress)` trains the runs `labels` one after another, calling
+    `progress(label, run)` after each epoch: a progress bar moves, and the work takes its turns
+    (`scheduled`)."""
+    progress, done = progress_bar(labels)
+
+    def go(tick: Callable[..., None]) -> T:
+        def step(label: str, run: Run) -> None:
+            progress(label, run)
+            tick()
+        return compute(step)
+
+    result = scheduled(what, go)
+    done()
+    return result
 
 
 def controls_ui(job: LiveJob, cfg: Config, extra=None) -> None:

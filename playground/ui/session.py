@@ -114,7 +114,7 @@ def current_job(cfg: Config) -> LiveJob:
         job.replace(shown)
         return job
     if job is None:
-        job = state.job = LiveJob(_new_run(cfg), job_frame, alive=_session_alive())
+        job = state.job = LiveJob(_new_run(cfg), job_frame, alive=session_alive())
         return job
     with job.lock:
         run = job.run
@@ -130,7 +130,7 @@ def current_job(cfg: Config) -> LiveJob:
     return job
 
 
-def _session_alive():
+def session_alive():
     """A test of whether this browser session is still open (True where there is no server)."""
     from streamlit.runtime import Runtime
     from streamlit.runtime.scriptrunner import get_script_run_ctx

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from playground import FIELDS, Config, ConfigError, Run
+from playground import FIELDS, Config, ConfigError, Run, budget
 from playground.draw.sweep_plots import sweep_figure
 from playground.draw.theme import value_label
 from playground.nn import metrics
@@ -22,8 +22,9 @@ from playground.sweep import (
     sweep_hidden,
 )
 from playground.train import changed_fields
-from playground.ui.live import training_slot
+from playground.ui.live import scheduled
 from playground.ui.plot import show
+from playground.ui.session import host_profile
 from playground.ui.sidebar import LR_STEPS, put_in_sidebar
 
 state = st.session_state
@@ -152,10 +153,21 @@ def _form(cfg: Config) -> tuple[SweepResult | None, bool]:
             f"- {msg}" if k == "sweep" else f"- **{k}**: {msg}" for k, msg in e.errors.items()),
             icon="⚠️")
         plan = None
+    too_much = plan and budget.check_click("The sweep", sweep_cost(plan), host_profile(),
+                                           "fewer values or seeds, or fewer epochs")
     if plan is not None:
         row[1].markdown(_plan_text(plan))
-    go = row[2].button("Run the sweep", key="sweep_run", width="stretch", disabled=plan is None)
+    go = row[2].button("Run the sweep", key="sweep_run", width="stretch",
+                       disabled=plan is None or bool(too_much))
+    if too_much:
+        st.info(too_much, icon=":material/timer_off:")
     return plan, go
+
+
+def sweep_cost(plan: SweepResult) -> float:
+    """The estimated seconds of the plan's training (playground/budget.py)."""
+    return budget.sweep_seconds([[plan.configs[i] for i in index] for index in plan.stacks],
+                                [plan.configs[i] for i in plan.fallback])
 
 
 def _plan_text(plan: SweepResult) -> str:
@@ -172,16 +184,22 @@ def _run(plan: SweepResult, run: Run) -> None:
     bar, note = st.progress(0.0, text="Sweep: starting…"), st.empty()
     n, last = len(plan.configs), [0.0]
 
-    def tick(done: float) -> None:
+    def progress(done: float) -> None:
         now = time.perf_counter()
         if now - last[0] >= FRAME_S:
             bar.progress(done, text=f"Sweep: training {n} models, {done:.0%}")
             last[0] = now
 
-    with training_slot(note):
-        result = sweep(plan.base, plan.axes, plan.seeds, callback=tick, data=run.data)
-    state[RESULT] = result.drop_weights()  # the panel shows metrics only
+    def train(tick) -> SweepResult:
+        def step(done: float) -> None:
+            progress(done)
+            tick()
+        return sweep(plan.base, plan.axes, plan.seeds, callback=step, data=run.data)
+
+    result = scheduled("The sweep", train, note)
     bar.empty()
+    if result is not None:
+        state[RESULT] = result.drop_weights()  # the panel shows metrics only
 
 
 # ---- the result -----------------------------------------------------------------------------
