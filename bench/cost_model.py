@@ -3,8 +3,8 @@
 For a spread of set-ups (small and large networks, batch 1 to full batch, few and many points)
 it times, on ONE torch thread: one epoch of `Run.fit` (training and the evaluation that
 follows it), the learning-rate finder, and the memory a full-batch step allocates (measured as
-the growth of a fresh subprocess's peak RSS from after its imports to after one step: the
-data, the model and the step). Each measurement is printed next to the budget's estimate and their
+the growth of a fresh subprocess's RSS from what it holds after its imports to its peak after
+one step: the data, the model and the step). Each measurement is printed next to the budget's estimate and their
 ratio; the budget is meant to be within 2x either way, and rather over than under. The
 finder stops early once the loss blows up, so its estimate (all 200 steps) is an upper bound.
 
@@ -70,17 +70,26 @@ def finder_seconds(cfg: Config) -> float:
 
 
 _PEAK = """
-import resource, sys, torch
+import sys, torch
 torch.set_num_threads(1)
 sys.path.insert(0, {root!r})
 from playground import Config, Run, load_data
 cfg = Config.from_json({cfg!r})
 import playground.train  # everything imported: what the page's process holds anyway
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+small = cfg.replace(n_samples=max(20, cfg.batch_size // 10**6), hidden=cfg.hidden[:1])
+warm = Run(small, load_data(small))  # the dataset's and the step's own lazy imports, done
+warm.step(*next(iter(warm.batches())), cfg.lr)
+del warm
+def status(key):  # kB
+    return next(int(line.split()[1]) for line in open("/proc/self/status")
+                if line.startswith(key + ":"))
+with open("/proc/self/clear_refs", "w") as f:  # the peak so far (imports, warm-up) forgotten
+    f.write("5")
+before = status("VmRSS")
 run = Run(cfg, load_data(cfg))
 x, y = next(iter(run.batches()))
 run.step(x, y, cfg.lr)
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+print((status("VmHWM") - before) * 1024)
 """
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from .config import Config
 from .datasets import DATASETS
 from .nn.model import count_parameters
-from .nn.passes import EVAL_FLOATS
+from .nn.passes import EVAL_FLOATS, TRAIN_FLOATS
 
 # Seconds per operation on one core (bench/cost_model.py --fit; rounded up: an estimate is
 # meant to err on the side of more).
@@ -36,7 +36,7 @@ EVAL_S = 1.0e-10  # one evaluated point x one weight: forward only
 EPOCH_S_FIXED = 400e-6  # per epoch: the evaluation's launches, the history
 TERMS = ("steps", "train point-weights", "eval point-weights", "epochs")
 FLOAT_BYTES = 4
-ACTIVATION_COPIES = 2  # per hidden unit and batch row (measured: z and a, gradients reuse)
+ACTIVATION_COPIES = 4  # per hidden unit and batch row (z, a, and the backward's temporaries: bench/cost_model.py)
 FINDER_STEPS = 200
 STACK_LAUNCH = 1.5  # a stacked step's launches against one model's (bench/cost_model.py)
 
@@ -96,11 +96,14 @@ def lr_finder_seconds(c: Config, steps: int = FINDER_STEPS) -> float:
 
 def step_bytes(c: Config) -> float:
     """Peak memory of a run: data on both sides of the model, the weights (with gradient and
-    two optimizer averages), one step's activations, one evaluation chunk's."""
+    two optimizer averages), one step's activations (of one chunk of a big batch: nn/passes.py's
+    TRAIN_FLOATS), one evaluation chunk's."""
     widths = sum(c.sizes[1:])
     data = n_points(c) * (c.sizes[0] + 1) * FLOAT_BYTES * 2  # the raw and the model's inputs
     weights = parameters(c) * FLOAT_BYTES * 4
-    step = _batch(c) * (c.sizes[0] + widths * ACTIVATION_COPIES) * FLOAT_BYTES
+    chunked = not c.batchnorm and c.engine == "torch"  # nn/passes.py: big batches in chunks
+    rows = min(_batch(c), TRAIN_FLOATS // sum(c.sizes)) if chunked else _batch(c)
+    step = rows * (c.sizes[0] + widths * ACTIVATION_COPIES) * FLOAT_BYTES
     evaluate = min(n_points(c) * max(c.sizes[1:]), EVAL_FLOATS) * FLOAT_BYTES
     return float(data + weights + step + evaluate)
 

@@ -135,3 +135,36 @@ def test_a_stack_of_models_computes_each_models_own_gradient(activation, task, n
         out = stack.infer(x[0])
         for k, (_, net) in enumerate(built):
             torch.testing.assert_close(out[k], net.infer(x[0]), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("task, n_out", [("binary", 1), ("multiclass", 4), ("regression", 1)])
+@pytest.mark.parametrize("stacked", [False, True])
+def test_a_big_batch_in_chunks_has_the_whole_batchs_gradient(task, n_out, stacked):
+    """A step on more rows than fit TRAIN_FLOATS adds up its chunks' gradients, each weighted
+    by its share of the batch (a last chunk shorter than the others included)."""
+    g, K = torch.Generator().manual_seed(7), 3
+    model, flat, net = _net("tanh", n_out=n_out, dropout=0.0)
+    x = torch.randn(*((K,) if stacked else ()), 50, 3, generator=g)
+    shape = (*x.shape[:-1],)
+    y = (torch.randint(0, n_out, shape, generator=g) if task == "multiclass" else
+         torch.randint(0, 2, (*shape, 1), generator=g).float())
+    if stacked:
+        theta = torch.stack([flat.theta] * K)
+        grad = torch.zeros_like(theta)
+        net = Network(model, "tanh", flat.views_of(theta), flat.views_of(grad))
+    else:
+        grad = flat.grad
+    loss = resolve_loss("auto", task)
+    net.gradient(x, y, loss, task)
+    whole = grad.clone()
+    grad.fill_(123.0)  # the chunks overwrite the old gradient, then add to it
+    net.gradient(x, y, loss, task, rows=16)  # 16 + 16 + 16 + 2
+    torch.testing.assert_close(grad, whole, rtol=1e-5, atol=1e-7)
+
+
+def test_chunks_are_sized_by_the_network_and_never_split_batch_norm():
+    from playground.nn.passes import TRAIN_FLOATS
+
+    model, flat, net = _net(hidden=(386,) * 8)
+    assert net.train_rows == TRAIN_FLOATS // (3 + 386 * 8 + 1)
+    assert _net(batchnorm=True)[2].train_rows is None

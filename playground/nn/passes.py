@@ -30,6 +30,11 @@ from .model import FlatParams
 
 aten = torch.ops.aten
 EVAL_FLOATS = 2**24  # activations per evaluation chunk: rows x models x widest layer
+# A training step on more rows than fit TRAIN_FLOATS (rows x models x all the layers' widths)
+# goes through them in chunks, adding up their gradients: a full-batch step on big data then
+# needs one chunk's activations, not the whole batch's (not with batch norm, whose statistics
+# are the whole batch's).
+TRAIN_FLOATS = 2**23
 
 
 class LinearOp:
@@ -54,9 +59,14 @@ class LinearOp:
     def infer(self, x: Tensor) -> Tensor:
         return self.forward(x)[0]
 
-    def backward(self, dz: Tensor, x: Tensor) -> Tensor | None:
+    def backward(self, dz: Tensor, x: Tensor, add: bool = False) -> Tensor | None:
         # dW = dZᵀ X (out, in);  db = Σ_batch dZ (out,);  dX = dZ W (B, in); per model if stacked
-        if not self.stacked:
+        # `add`: add to the gradients (a chunk of a batch) instead of setting them.
+        if add:
+            (self.gw.addmm_ if not self.stacked else self.gw.baddbmm_)(dz.transpose(-1, -2), x)
+            if self.gb is not None:
+                self.gb.add_(dz.sum(-2))
+        elif not self.stacked:
             torch.mm(dz.t(), x, out=self.gw)
             if self.gb is not None:
                 torch.sum(dz, 0, out=self.gb)
@@ -161,6 +171,9 @@ class Network:
         linears = [op for op in self.ops if isinstance(op, LinearOp)]
         self.models = linears[0].w.shape[0] if linears[0].stacked else 1  # K, or 1
         self.widest = max(op.w.shape[-2] for op in linears)
+        widths = linears[0].w.shape[-1] + sum(op.w.shape[-2] for op in linears)
+        self.train_rows = None if any(isinstance(op, BatchNormOp) for op in self.ops) else (
+            max(1, TRAIN_FLOATS // (self.models * widths)))  # None: never in chunks
 
     @classmethod
     def of(cls, model: nn.Sequential, flat: FlatParams, activation: str,
@@ -177,16 +190,30 @@ class Network:
             caches.append(cache)
         return x, caches
 
-    def backward(self, dout: Tensor, caches: list) -> None:
-        """Fill the gradient tensors from d loss / d output, (B, n_out) or (K, B, n_out)."""
+    def backward(self, dout: Tensor, caches: list, add: bool = False) -> None:
+        """Fill the gradient tensors from d loss / d output, (B, n_out) or (K, B, n_out), or
+        (`add`) add to them."""
         d = dout
         for op, cache in zip(reversed(self.ops), reversed(caches), strict=True):
-            d = op.backward(d, cache)
+            d = op.backward(d, cache, add) if isinstance(op, LinearOp) else op.backward(d, cache)
 
-    def gradient(self, x: Tensor, y: Tensor, loss: Loss, task: str) -> None:
-        """One batch's gradient of the mean loss (per model), written into the gradients."""
-        out, caches = self.forward(x)
-        self.backward(loss_grad(loss, out, y, task), caches)
+    def gradient(self, x: Tensor, y: Tensor, loss: Loss, task: str,
+                 rows: int | None = None) -> None:
+        """One batch's gradient of the mean loss (per model), written into the gradients; a
+        batch of more than `rows` rows (default: bounded by TRAIN_FLOATS) in chunks of `rows`,
+        each chunk's mean-loss gradient weighted by its share of the batch."""
+        rows = rows or self.train_rows
+        axis = x.dim() - 2  # the batch axis of x and y: (B, in) and (B, ...), or (K, B, ...)
+        n = x.shape[axis]
+        if rows is None or n <= rows:
+            out, caches = self.forward(x)
+            self.backward(loss_grad(loss, out, y, task), caches)
+            return
+        for start in range(0, n, rows):
+            length = min(rows, n - start)
+            out, caches = self.forward(x.narrow(axis, start, length))
+            dout = loss_grad(loss, out, y.narrow(axis, start, length), task) * (length / n)
+            self.backward(dout, caches, add=start > 0)
 
     def infer(self, x: Tensor, hidden: list[Tensor] | None = None) -> Tensor:
         """Evaluation-mode outputs; each hidden layer's activations are appended to `hidden`."""
