@@ -1,9 +1,14 @@
 """Hosting through AppTest: every page path that trains takes its turns from the scheduler
 (playground/ui/live.py's `scheduled`), each is refused before it starts when its estimate is
-over the host's click budget, and work that overruns its estimate is stopped with a message."""
+over the host's click budget, and work that overruns its estimate is stopped with a message.
+And a visitor's text that the page shows back (typed values, a file's name, columns and labels)
+is shown as text, never read as Markdown."""
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import pytest
 from app_utils import assert_ok, open_page
 from streamlit.testing.v1 import AppTest
@@ -109,3 +114,52 @@ def test_work_that_overruns_its_estimate_is_stopped_with_a_message(monkeypatch):
     assert warning.startswith("The A/B test used more than the")
     assert not [r for r in at.session_state["kept_runs"] if r.pinned]  # nothing half-done kept
     assert not [p for p in at.get("progress")]  # the progress bar went away
+
+
+# ---- a visitor's text is shown as text -----------------------------------------------------------
+LINK, IMAGE = "[click me](https://example.invalid/phish)", "![img](http://127.0.0.1:9/x.png)"
+
+
+def assert_only_text(body: str) -> None:
+    """Outside code spans (where Markdown is not read) nothing of the visitor's text is left."""
+    outside = re.sub(r"(`+).*?\1", "", body)
+    assert "](" not in outside and "http" not in outside, body
+
+
+def test_a_typed_b_value_in_the_error_is_text():
+    at = open_page()
+    at.selectbox(key="ab_knob").set_value("lr").run()
+    at.text_input(key="ab_value_lr").set_value(LINK).run()
+    at.button(key="ab_run").click().run()
+    assert_ok(at)
+    (body,) = [e.value for e in at.error if e.value.startswith("B is not a valid set-up")]
+    assert LINK[:30] in body  # (a long value is cut short)
+    assert_only_text(body)
+
+
+def test_typed_sweep_values_in_the_error_are_text():
+    at = open_page()
+    at.selectbox(key="sweep_knob1").set_value("lr").run()
+    at.text_input(key="sweep_values_lr").set_value(f"0.1, {IMAGE}").run()
+    assert_ok(at)
+    (body,) = [e.value for e in at.error if e.value.startswith("The sweep cannot run")]
+    assert IMAGE in body
+    assert_only_text(body)
+
+
+def test_a_files_name_columns_and_labels_in_the_data_caption_are_text():
+    from playground import userdata
+
+    table = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0] * 5, "b": [1.0, 0.0, 1.0, 0.0] * 5,
+                          IMAGE: [LINK, "plain"] * 10})
+    at = open_page()
+    try:
+        at.file_uploader(key="upload_data").set_value(
+            (f"{LINK}.csv", table.to_csv(index=False).encode(), "text/csv")).run()
+        at.button(key="upload_use").click().run()
+        assert_ok(at)
+        (caption,) = [c.value for c in at.sidebar.caption if "Your data stays" in c.value]
+        assert LINK in caption and IMAGE in caption
+        assert_only_text(caption)
+    finally:
+        userdata.forget_all()

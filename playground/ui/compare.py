@@ -26,6 +26,7 @@ from playground.ui.live import train_scheduled
 from playground.ui.plot import show
 from playground.ui.session import host_profile
 from playground.ui.sidebar import field_label
+from playground.ui.text import plain
 
 state = st.session_state
 MAX_UNPINNED = 8  # the oldest unpinned run goes when a ninth arrives; pinned ones stay
@@ -229,7 +230,7 @@ def _ab_ui(run: Run) -> None:
     try:
         b = cfg.with_text(knob, value)
     except ConfigError as e:
-        st.error("B is not a valid set-up: " + "; ".join(e.errors.values()))
+        st.error("B is not a valid set-up: " + "; ".join(map(plain, e.errors.values())))
         return
     if b == cfg:
         st.warning(f"B has the same {field_label(knob).lower()} as A: choose another value.")

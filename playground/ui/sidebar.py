@@ -10,6 +10,7 @@ from playground import DATASETS, FEATURES, FIELDS, GROUPS, LOSSES, Config, userd
 from playground.config import field_help
 from playground.datasets import UPLOAD_PREFIX, DatasetSpec
 from playground.nn.optim import OPTIMIZERS, SCHEDULES
+from playground.ui.text import plain
 
 MY_DATASETS = "my_datasets"  # session state: this session's uploads, name -> DatasetSpec
 LR_STEPS = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -174,9 +175,9 @@ def _widget(name: str, values: dict[str, Any]) -> Any:
 
 
 def _dataset_caption(name: str) -> str:
-    if name in my_datasets():
-        return (_dataset_spec(name).help + " Your data stays in this browser session: share "
-                "links do not carry it.")
+    if name in my_datasets():  # the file's name, columns and labels are the visitor's text
+        return (plain(_dataset_spec(name).help) + " Your data stays in this browser session: "
+                "share links do not carry it.")
     return DATASETS[name].help
 
 

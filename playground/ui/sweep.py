@@ -26,6 +26,7 @@ from playground.ui.live import scheduled
 from playground.ui.plot import show
 from playground.ui.session import host_profile
 from playground.ui.sidebar import LR_STEPS, put_in_sidebar
+from playground.ui.text import plain
 
 state = st.session_state
 # The main training and network knobs. Data knobs are left out: the sweep trains on
@@ -150,7 +151,8 @@ def _form(cfg: Config) -> tuple[SweepResult | None, bool]:
         plan = prepare(cfg, axes, seeds)
     except ConfigError as e:
         st.error("The sweep cannot run:\n\n" + "\n".join(
-            f"- {msg}" if k == "sweep" else f"- **{k}**: {msg}" for k, msg in e.errors.items()),
+            f"- {plain(msg)}" if k == "sweep" else f"- **{plain(k)}**: {plain(msg)}"
+            for k, msg in e.errors.items()),  # the messages quote the visitor's typed values
             icon="⚠️")
         plan = None
     too_much = plan and budget.check_click("The sweep", sweep_cost(plan), host_profile(),
