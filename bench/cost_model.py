@@ -10,6 +10,7 @@ finder stops early once the loss blows up, so its estimate (all 200 steps) is an
 
     python3 bench/cost_model.py            # about a minute
     python3 bench/cost_model.py --fit      # also print least-squares per-operation costs
+    python3 bench/cost_model.py --page     # the page's script run for big links, estimated
 """
 
 from __future__ import annotations
@@ -100,11 +101,66 @@ def step_memory(cfg: Config) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+# Links whose page is drawn (AppTest, in this process): the largest data the hosted profile lets
+# a link open, with networks from tiny to as large as fits its epoch budget.
+PAGES = {
+    "default": {},
+    "spiral 200k, 8, full batch": dict(dataset="spiral", n_samples="200000", hidden="8",
+                                        batch_size="200000"),
+    "spiral 200k, 64x64, full batch": dict(dataset="spiral", n_samples="200000",
+                                            hidden="64,64", batch_size="200000"),
+    "plane 200k, 100x100, full batch": dict(dataset="plane", n_samples="200000",
+                                             hidden="100,100", batch_size="200000", epochs="20"),
+    "circle 20k, 256x3": dict(dataset="circle", n_samples="20000", hidden="256,256,256",
+                              batch_size="20000", epochs="20"),
+}
+
+
+def page_seconds(params: dict) -> tuple[float, float, Config]:
+    """The page's first script run for a link (new data: its generation counted) and a rerun."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"),
+                           default_timeout=600)
+    for k, v in params.items():
+        at.query_params[k] = v
+    start = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    at.run()
+    assert not at.exception, at.exception
+    job = at.session_state["job"]
+    job.pause()
+    return first, time.perf_counter() - start, at.session_state["cfg"]
+
+
+def pages() -> None:
+    print("\n| link | page, first script run: measured | estimate | ratio | a rerun |")
+    print("|---|---:|---:|---:|---:|")
+    page_seconds({"dataset": "moons"})  # imports and caches of any page: not this link's cost
+    for name, params in PAGES.items():
+        first, again, cfg = page_seconds({**params, "data_seed": "12345"})  # data not cached
+        asked, _ = Config.parse_query({**params, "data_seed": "12345"})
+        assert cfg == asked, f"the host did not open {name} as asked: {cfg.to_query()}"
+        estimate = budget.render_seconds(cfg)
+        print(f"| {name} | {first:.2f} s | {estimate:.2f} s | {estimate / first:.2f} | "
+              f"{again:.2f} s |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--fit", action="store_true")
+    parser.add_argument("--page", action="store_true",
+                        help="only the page's script run for big links (AppTest)")
     args = parser.parse_args()
+    if args.page:
+        print("command:", shlex.join([sys.executable, *sys.argv]))
+        print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        pages()
+        print(f"\nload average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        return
     torch.set_num_threads(1)
     print("command:", shlex.join([sys.executable, *sys.argv]))
     print(f"torch {torch.__version__}, threads 1, load average "

@@ -38,6 +38,9 @@ TERMS = ("steps", "train point-weights", "eval point-weights", "epochs")
 FLOAT_BYTES = 4
 ACTIVATION_COPIES = 4  # per hidden unit and batch row (z, a, and the backward's temporaries: bench/cost_model.py)
 FINDER_STEPS = 200
+RENDER_S = 0.1  # the page's script run without data (bench/cost_model.py --page)
+RENDER_POINT_S = 0.5e-6  # per point: drawing it, sending it, the views' arrays
+RENDER_EVALS = 2  # evaluations of every point in one script run
 STACK_LAUNCH = 1.5  # a stacked step's launches against one model's (bench/cost_model.py)
 
 
@@ -86,6 +89,14 @@ def stack_seconds(configs: list[Config]) -> float:
 def sweep_seconds(stacks: list[list[Config]], alone: list[Config]) -> float:
     """A sweep: its stacks, then the models that train alone (`playground.sweep.fallback_reason`)."""
     return sum(stack_seconds(s) for s in stacks if s) + sum(run_seconds(c) for c in alone)
+
+
+def render_seconds(c: Config) -> float:
+    """One script run of the page for this set-up, the first (its data drawn, the views'
+    evaluations of every point: the errors tab, the diagram's pictures): per point, and per
+    evaluated point x weight."""
+    n = n_points(c)
+    return RENDER_S + n * RENDER_POINT_S + RENDER_EVALS * n * parameters(c) * EVAL_S
 
 
 def lr_finder_seconds(c: Config, steps: int = FINDER_STEPS) -> float:
@@ -155,6 +166,13 @@ def check_config(c: Config, p: Profile) -> dict[str, str]:
                f"than the {_duration(p.epoch_s)} it allows per epoch; use fewer samples or "
                "neurons, or a larger batch")
         errors.update({"n_samples": msg, "hidden": msg})
+    page = render_seconds(c)
+    if page > p.click_s:
+        msg = (f"drawing the page for it would take about {_duration(page)} of this server's "
+               f"time, more than the {_duration(p.click_s)} it allows; use fewer samples or "
+               "neurons")
+        errors.setdefault("n_samples", msg)
+        errors.setdefault("hidden", msg)
     memory = step_bytes(c)
     if memory > p.memory_bytes:
         msg = (f"training would need about {memory / 2**30:.2g} GB of memory, more than the "

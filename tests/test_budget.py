@@ -84,3 +84,15 @@ def test_the_profile_comes_from_its_name_or_the_environment(monkeypatch):
     assert budget.profile("hosted") is HOSTED
     with pytest.raises(ValueError, match="unknown profile 'big': choose one of hosted, local"):
         budget.profile("big")
+
+
+def test_drawing_the_page_is_estimated_and_bounded():
+    c = Config(dataset="spiral", n_samples=200_000, hidden=(64, 64), batch_size=200_000)
+    assert budget.render_seconds(c) > budget.render_seconds(c.replace(n_samples=2000))
+    assert budget.render_seconds(c) > budget.render_seconds(c.replace(hidden=(8,)))
+    # Under the hosted epoch budget the page stays well inside one click's (bench: 0.4 s).
+    assert budget.check_config(c, HOSTED) == {} and budget.render_seconds(c) < 1.0
+    tight = budget.Profile("tight", click_s=0.2, epoch_s=1.0, memory_bytes=2**30, about="")
+    errors = budget.check_config(c, tight)
+    assert set(errors) == {"n_samples", "hidden"}
+    assert errors["hidden"].startswith("drawing the page for it would take about")
