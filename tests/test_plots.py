@@ -35,9 +35,12 @@ def test_visitor_text_is_shown_not_rendered_and_long_names_wrap():
     assert theme.text("a<br>b") == "a&lt;br&gt;b"
 
 
-def test_log_axes_label_decades_over_a_wide_range():
+def test_log_axes_label_decades_over_a_wide_range_and_1_2_5_over_a_narrow_one():
     assert theme.log_axis([1e-5, 10]) == {"type": "log", "tickformat": "~g", "dtick": 1}
-    assert theme.log_axis([0.3, 0.7]) == {"type": "log", "tickformat": "~g"}
+    # Over fewer decades: 1, 2 and 5 of each (plotly would label every digit, piled up).
+    assert theme.log_axis([0.035, 0.72])["tickvals"] == [0.05, 0.1, 0.2, 0.5]
+    assert theme.log_axis([0.3, 0.7])["tickvals"] == [0.3, 0.4, 0.5, 0.6]
+    assert "tickvals" not in theme.log_axis([1.0, 1.01])  # too narrow for two: plotly's own
     assert theme.log_axis([0.0, -1.0]) == {"type": "log", "tickformat": "~g"}  # nothing to show
 
 

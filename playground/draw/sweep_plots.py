@@ -79,8 +79,9 @@ def _error_bars(summary, axes, metric_label, percent, titles, hover) -> go.Figur
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
     log = numeric and name in LOG_KNOBS and min(values) > 0
     if log:  # the ends half a step (of 3x) inside the frame, a tick at every value
-        x_axis = dict(**log_axis(values), range=[np.log10(min(values) / 1.7), np.log10(max(values) * 1.7)],
-                      tickvals=list(values), ticktext=[value_label(v) for v in values])
+        x_axis = {**log_axis(values), "tickvals": list(values),
+                  "ticktext": [value_label(v) for v in values],
+                  "range": [np.log10(min(values) / 1.7), np.log10(max(values) * 1.7)]}
         x = summary[name].to_numpy(dtype=np.float64)
     else:  # evenly spaced in the given order: categories, or a handful of numbers
         labels = [value_label(v) for v in values]

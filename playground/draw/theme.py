@@ -43,12 +43,25 @@ PERCENT_AXIS = dict(tickformat=".0%")
 
 def log_axis(*values) -> dict:
     """A log axis labelled 0.001, 0.01, 0.1 (never "1e-3"); over more than two decades only
-    the decades are labelled, where 2 and 5 between them would run into each other."""
+    the decades are labelled, over fewer 1, 2 and 5 of each (plotly's own choice, every digit
+    from 2 to 9, piles the labels on top of each other in a short chart), and over less than
+    one decade more of its digits."""
     v = np.concatenate([np.ravel(np.asarray(a, dtype=np.float64)) for a in values] or [[]])
     v = v[np.isfinite(v) & (v > 0)]
     axis = dict(type="log", tickformat="~g")
-    if len(v) and np.log10(v.max() / v.min()) > 2:
+    if not len(v):
+        return axis
+    lo, hi = float(v.min()), float(v.max())
+    decades = np.log10(hi / lo)
+    if decades > 2:
         axis["dtick"] = 1
+        return axis
+    digits = (1, 2, 5) if decades > 0.7 else (1, 1.5, 2, 3, 4, 5, 6, 8)
+    first = int(np.floor(np.log10(lo)))
+    ticks = [float(f"{m * 10.0**d:.3g}") for d in range(first, int(np.ceil(np.log10(hi))) + 1)
+             for m in digits if lo / 1.05 <= m * 10.0**d <= hi * 1.05]
+    if len(ticks) >= 2:
+        axis["tickvals"] = ticks
     return axis
 
 
