@@ -121,11 +121,10 @@ def controls_ui(job: LiveJob, cfg: Config, extra=None) -> None:
     `extra()` draws more controls at its end."""
     playing = state.train_pauses = job.playing  # what the button says is what a click means
     with st.container(horizontal=True, vertical_alignment="bottom", key="controls"):
+        # No help tooltip: it stayed up under the resting mouse after the click and covered
+        # the lesson box above (the toggle's help says how long Train trains).
         st.button("Pause" if playing else "Train", type="primary", key="train",
-                  on_click=on_train, width=110,
-                  help="Pause the training." if playing else
-                  "Train from where the model is now, until you press Pause (or for the "
-                  "epochs set, with 'Stop after').")
+                  on_click=on_train, width=110)
         st.button("Step", key="step", on_click=on_step, help="Train exactly one epoch.")
         st.button("Reset", key="reset", on_click=on_reset, help="New initial weights, same data.")
         st.button("New data", key="new_data", on_click=on_new_data,
@@ -138,8 +137,9 @@ def controls_ui(job: LiveJob, cfg: Config, extra=None) -> None:
                                   "Normal: one epoch per frame, as TensorFlow Playground. "
                                   "Full speed: as fast as the machine trains.")
         st.toggle(f"Stop after {cfg.epochs:,} epochs", key="stop_after",
-                  help="Off: train until you press Pause. On: each press of Train trains the "
-                       "sidebar's number of epochs (Training → Epochs).")
+                  help="Off: Train trains from where the model is now until you press Pause. "
+                       "On: each press of Train trains the sidebar's number of epochs "
+                       "(Training → Epochs).")
         if extra is not None:
             extra()
 

@@ -281,7 +281,8 @@ function cards(h, fh) {
   set("score", regression ? (c.score === null ? "–" : c.score.toFixed(3)) : percent(c.score),
     m ? `${regression ? "R² 0.95" : "95%"} at epoch ${m.epoch.toLocaleString("en-US")} · ${m.played_s < 10 ? m.played_s.toFixed(2) : m.played_s.toFixed(1)} s` : "");
   set("speed", fh.playing && fh.rate ? `${Math.round(fh.rate).toLocaleString("en-US")}/s` : "–",
-    c.ms_per_epoch ? `${sig(c.ms_per_epoch)} ms per epoch` : "");
+    // the pace above, the computing below: an epoch at 60/s may take 2 ms of it
+    c.ms_per_epoch ? `each took ${sig(c.ms_per_epoch)} ms to train` : "");
   S.cards.speed.label.textContent = "Epochs per second";
   const shared = fh.sharing ? ` · sharing the machine with ${fh.sharing} other run${fh.sharing > 1 ? "s" : ""}` : "";
   set("status", STATUS[fh.status] || fh.status, fh.playing ? `pace: ${fh.pace_label}${shared}` : "");
