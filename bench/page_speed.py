@@ -72,7 +72,13 @@ OBSERVER_JS = """() => {
   const sample = () => {
     log.samples++;
     const pic = L.picture && L.picture.bg;
-    const why = !L.root.isConnected ? 'detached' : !L.root.clientWidth ? 'no width'
+    const why = !L.root.isConnected ? 'detached' : !L.root.clientWidth
+      ? (() => { const pn = L.root.parentNode, host = pn && (pn.host || pn);
+          const chain = []; let e = host;
+          while (e && e.nodeType === 1 && chain.length < 8) { const cs = getComputedStyle(e);
+            chain.push(`${e.getAttribute('data-testid') || e.className.split(' ')[0] || e.nodeName}:${e.clientWidth}:${cs.display}${cs.visibility === 'hidden' ? ':hidden' : ''}`);
+            if (e.clientWidth) break; e = e.parentElement; }
+          return `no width [${chain.join(' < ')}] (mount ${L.stats.mounts}, deferred ${L.stats.deferred}, parent ${pn && pn.nodeName}, host ${host && host.nodeName} ${host && host.clientWidth} px, display ${host && host.nodeType === 1 ? getComputedStyle(host).display : '-'}, root display ${getComputedStyle(L.root).display}, same parent ${L.parent === pn})`; })()
       : !L.frame ? 'no frame' : !pic || !pic.width ? 'no picture' : '';
     if (why) { log.blank++; (log.why = log.why || []).push([performance.now(), why]); }
     requestAnimationFrame(sample);

@@ -319,3 +319,28 @@ def test_a_phone_sees_the_picture_and_train_without_scrolling_far(app_server, br
         assert cards["y"] - train["y"] < 220
     finally:
         context.close()
+
+
+def test_the_live_view_stays_still_and_drawn_through_train_and_pause(app_server, page):
+    # Each click reruns the page: Streamlit keeps the old element hidden and adds a new one,
+    # which the view moves to. Sampled on every animation frame, the view is never hidden, never
+    # moves and never changes height (the status and bias lines keep their room while playing).
+    open_page(page, app_server)
+    page.evaluate("""() => { const L = window.__mlpLive; window.__rects = [];
+      const f = () => { const r = L.root.getBoundingClientRect();
+        window.__rects.push([Math.round(r.top), Math.round(r.height)]);
+        requestAnimationFrame(f); }; requestAnimationFrame(f); }""")
+    for _ in range(3):
+        button(page, "train").click()
+        page.wait_for_function("() => window.__mlpLive.frame?.header.playing",
+                               timeout=TIMEOUT_MS)
+        time.sleep(0.6)
+        button(page, "train").click()
+        page.wait_for_function("() => window.__mlpLive.frame?.header.playing === false",
+                               timeout=TIMEOUT_MS)
+        wait_for_idle(page)
+    rects = page.evaluate("() => window.__rects")
+    assert len(rects) > 30
+    assert {tuple(r) for r in rects} == {tuple(rects[0])}, sorted({tuple(r) for r in rects})
+    assert rects[0][1] > 500
+    assert_no_exception(page)

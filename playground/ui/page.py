@@ -23,6 +23,11 @@ STYLE = """<style>
 /* the live view never fades while the rest of the page reruns: it is live */
 .st-key-live [data-stale='true'], [data-testid='stElementContainer']:has([data-testid='mlpLive']) {
   opacity: 1 !important; transition: none !important; }
+/* nor goes blank for a frame at a rerun: Streamlit hides an element it keeps for later
+   ("retained") and adds a new one, which the view moves to at its mount. Only the element that
+   holds the view (marked by playground/ui/static/live.js) is shown: never none, never two. */
+.st-key-live [data-testid='stElementContainer'][data-mlp-holder] { display: block !important; }
+.st-key-live [data-testid='stElementContainer']:not([data-mlp-holder]) { display: none !important; }
 </style>"""
 
 

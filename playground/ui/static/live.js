@@ -20,7 +20,7 @@ const CSS = `
 .mlp-cards { display: grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 8px; margin: 2px 0 4px; }
 .mlp-card .label { font-size: 14px; color: rgb(49,51,63); }
 .mlp-card .value { font-size: 1.9rem; line-height: 1.25; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.mlp-card .delta { font-size: 13px; min-height: 17px; color: rgb(96,98,108); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.mlp-card .delta { font-size: 13px; height: 18px; line-height: 18px; color: rgb(96,98,108); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .mlp-card .delta.down { color: rgb(33,195,84); } .mlp-card .delta.up { color: rgb(255,43,43); }
 .mlp-progress { height: 20px; display: flex; align-items: center; gap: 10px; font-size: 13px; color: rgb(96,98,108); }
 .mlp-progress .bar { flex: 1; height: 6px; background: rgb(240,242,246); border-radius: 3px; overflow: hidden; }
@@ -50,7 +50,7 @@ const CSS = `
 canvas { display: block; }
 @media (max-width: 700px) {
   .mlp-cards { grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 2px 8px; }
-  .mlp-card .label { font-size: 12px; } .mlp-card .value { font-size: 1.15rem; } .mlp-card .delta { font-size: 11px; min-height: 13px; }
+  .mlp-card .label { font-size: 12px; } .mlp-card .value { font-size: 1.15rem; } .mlp-card .delta { font-size: 11px; height: 13px; line-height: 13px; }
   .mlp-row, .mlp-netrow { grid-template-columns: 1fr; }
 }`;
 
@@ -405,8 +405,10 @@ function notice(text) {
 function updateBias() {
   const f = S.frame;
   const closer = f && f.header.closer;
-  const show = closer && closer[0] > 0 && !f.header.playing && !S.structure.header.batchnorm;
-  S.biasRow.style.display = show ? "flex" : "none";
+  const has = closer && closer[0] > 0 && !S.structure.header.batchnorm;  // a node with a bias
+  const show = has && !f.header.playing;
+  S.biasRow.style.display = has ? "flex" : "none";  // its room kept while playing: no shift
+  S.biasRow.style.visibility = show ? "visible" : "hidden";
   if (show && document.activeElement !== S.biasInput) {
     const b = S.network.bias(closer[0], closer[1]);
     S.biasInput.value = b === null || b === undefined ? "" : b.toFixed(4);
@@ -483,12 +485,33 @@ document.addEventListener("click", (ev) => {
 }, true);
 
 // ---- the component -----------------------------------------------------------------------
+// The page's element that holds the view is marked: the page's style shows that one only, so at
+// a rerun, when Streamlit keeps the old element hidden ("retained") and adds a new one that the
+// view moves to at its mount, the view is never hidden for a frame and no empty element adds a
+// gap (playground/ui/page.py).
+// React may also wrap the view's host in a new element later, so the mark is checked on every
+// animation frame (before the frame is painted).
+function markHolder() {
+  const parent = S.root.parentNode, host = parent && (parent.host || parent);
+  const holder = host && host.closest ? host.closest('[data-testid="stElementContainer"]') : null;
+  if (S.holder && S.holder !== holder) S.holder.removeAttribute("data-mlp-holder");
+  if (holder && !holder.hasAttribute("data-mlp-holder")) holder.setAttribute("data-mlp-holder", "");
+  S.holder = holder;
+}
+
+function keepMarking() {
+  markHolder();
+  requestAnimationFrame(keepMarking);
+}
+
 export function mount(component) {
   const { parentElement, data } = component;
   if (!S.root) S.root = build();
   S.stats.mounts = (S.stats.mounts || 0) + 1;
   S.parent = parentElement;
   if (S.root.parentNode !== parentElement) parentElement.appendChild(S.root);
+  if (!S.marking) { S.marking = true; requestAnimationFrame(keepMarking); }
+  markHolder();
   S.trigger = component.setTriggerValue;
   S.pageEpoch = data.epoch;
   S.root.dataset.pageEpoch = String(data.epoch); // the epoch the page's panels were drawn at
