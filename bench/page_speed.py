@@ -208,7 +208,12 @@ def steps(page: Page, n: int = 5) -> list[float]:
         page.wait_for_function(f"() => +window.__mlpLive.root.dataset.epoch > {before}",
                                timeout=TIMEOUT_MS)
         epochs = page.evaluate("() => window.__bench.epochs")
-        out.append((next(t for t, e in epochs if t > clicked and e > before) - clicked) / 1000)
+        shown = next(t for t, e in epochs if t > clicked and e > before)
+        received = page.evaluate("() => window.__mlpLive.stats.receivedAt")
+        out.append((shown - clicked) / 1000)
+        if shown - clicked > 150:  # where the time went: to the frame's arrival, or after it
+            print(f"  slow Step: {shown - clicked:.0f} ms, its frame arrived after "
+                  f"{received - clicked:.0f} ms", flush=True)
     return out
 
 

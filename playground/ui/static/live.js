@@ -168,6 +168,7 @@ function receive(buffer) {
   if (S.stats.ackAt) S.stats.waitTotal = (S.stats.waitTotal || 0) + (now - S.stats.ackAt);
   const message = decode(buffer);
   S.stats.received++;
+  S.stats.receivedAt = now;  // (the bench tells the trainer's and the browser's time apart)
   S.stats.bytes += buffer.byteLength;
   S.stats.lastBytes = buffer.byteLength;
   if (message.header.kind === "structure") {
