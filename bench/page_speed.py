@@ -78,7 +78,7 @@ OBSERVER_JS = """() => {
           while (e && e.nodeType === 1 && chain.length < 8) { const cs = getComputedStyle(e);
             chain.push(`${e.getAttribute('data-testid') || e.className.split(' ')[0] || e.nodeName}:${e.clientWidth}:${cs.display}${cs.visibility === 'hidden' ? ':hidden' : ''}`);
             if (e.clientWidth) break; e = e.parentElement; }
-          return `no width [${chain.join(' < ')}] (mount ${L.stats.mounts}, deferred ${L.stats.deferred}, parent ${pn && pn.nodeName}, host ${host && host.nodeName} ${host && host.clientWidth} px, display ${host && host.nodeType === 1 ? getComputedStyle(host).display : '-'}, root display ${getComputedStyle(L.root).display}, same parent ${L.parent === pn})`; })()
+          return `no width [${chain.join(' < ')}] (mount ${L.stats.mounts}, parent ${pn && pn.nodeName}, host ${host && host.nodeName} ${host && host.clientWidth} px, display ${host && host.nodeType === 1 ? getComputedStyle(host).display : '-'}, root display ${getComputedStyle(L.root).display}, same parent ${L.parent === pn})`; })()
       : !L.frame ? 'no frame' : !pic || !pic.width ? 'no picture' : '';
     if (why) { log.blank++; (log.why = log.why || []).push([performance.now(), why]); }
     requestAnimationFrame(sample);
@@ -195,6 +195,8 @@ def play(page: Page, pace: str, seconds: float) -> dict:
         "frame_epochs": (shown_at(epochs, end["t"]) - e0) / max(1, taken),
         "status": after["status"],
         "why_blank": [w for t, w in after["bench"].get("why", []) if t >= clicked],
+        # frames the view sent back for a new structure instead of drawing, and why
+        "resyncs": (after.get("resyncs") or [])[len(start.get("resyncs") or []):],
     }
 
 
@@ -289,6 +291,9 @@ def print_checks(rows: list[dict]) -> None:
         for pace, m in r["runs"].items():
             if m["why_blank"]:  # what the sampler found (detached, no width, no frame, ...)
                 print(f"    {pace}: blank because " + ", ".join(sorted(set(m["why_blank"]))))
+            if m["resyncs"]:
+                print(f"    {pace}: frames not drawn, the view asked for the structure again: "
+                      + "; ".join(m["resyncs"]))
 
 
 def _git_state() -> str:

@@ -152,6 +152,11 @@ class LiveJob:
         with self.lock:
             try:
                 self._back_to(seen if was_playing else None)
+                if was_playing and seen is not None:
+                    # The view that clicked drops the frames still in flight unacknowledged
+                    # (were they acknowledged, frames could go out, and the savepoint of the one
+                    # it showed be forgotten, before this Pause arrived): it waits for the next.
+                    self.frame_wanted = True
             finally:
                 self._pausing = False
             yield

@@ -324,6 +324,36 @@ def test_pause_goes_back_to_the_frame_the_view_showed(job, pace):
     torch.testing.assert_close(job.run.params.theta, straight.params.theta, rtol=0, atol=0)
 
 
+def test_the_view_waits_for_the_paused_frame_without_acknowledging_the_held_ones(job):
+    """The view drops the frames that arrive after its Pause click unacknowledged (were they
+    acknowledged, more frames would go out meanwhile and the savepoint of the frame on screen
+    be forgotten): the trainer then sends the paused frame by itself."""
+    shown: dict[int, int] = {}
+
+    def make(j: LiveJob, structure: bool) -> bytes:
+        shown[j.outbox_seq + 1] = j.run.epoch
+        return b"frame"
+
+    job.make_frame = make
+    job.attach(object())
+    job.play("full")
+    for _ in range(3):
+        wait_until(lambda: job.outbox is not None)
+        job.take_frame()
+        job.ack()
+    wait_until(lambda: job.outbox is not None)
+    seen = job.take_frame()[0]
+    job.ack()  # the frame on screen is acknowledged once drawn; the next is in flight...
+    wait_until(lambda: job.outbox is not None)
+    job.take_frame()  # ...and arrives after the click: held, never acknowledged
+    assert not job.frame_wanted
+    job.pause(seen)
+    assert job.run.epoch == shown[seen] and job.frame_wanted
+    wait_until(lambda: job.outbox is not None)  # the frame of the paused run, unasked
+    seq, _ = job.take_frame()
+    assert shown[seq] == shown[seen] and not job.playing
+
+
 def test_pause_without_a_frame_seen_stops_where_the_model_is(job):
     job.attach(object())
     job.play("full")

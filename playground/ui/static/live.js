@@ -182,14 +182,18 @@ function receive(buffer) {
   } else {
     const have = S.history ? S.history.epoch.length : 0;
     if (!S.structure || message.header.version !== S.structure.header.version || message.header.history_start > have) {
+      (S.stats.resyncs = S.stats.resyncs || []).push(!S.structure ? "no structure"
+        : message.header.version !== S.structure.header.version ? "another run's frame"
+        : `rows from ${message.header.history_start}, ${have} held`);
       send({ resync: true, ack: message.header.seq });
       return;
     }
     if (message.header.playing && S.hold !== null && S.hold !== undefined && message.header.seq > S.hold) {
       // Sent before the trainer heard of the learner's Pause: the run goes back to the frame
-      // on screen, so this one is never shown (the counter does not step on and back).
+      // on screen, so this one is never shown (the counter does not step on and back). Nor is
+      // it acknowledged: no more frames go out before the Pause has arrived, so the trainer
+      // still keeps the run as the frame on screen showed it (playground/schedule.py).
       S.stats.held = (S.stats.held || 0) + 1;
-      ack(message.header.seq);
       return;
     }
     if (!message.header.playing) S.hold = null;
@@ -478,7 +482,6 @@ document.addEventListener("click", (ev) => {
     S.hold = seen;
     if (S.pending && S.pending.header.playing && S.pending.header.seq > seen) {  // not drawn yet
       S.stats.held++;
-      ack(S.pending.header.seq);
       S.pending = null;
     }
   }
