@@ -200,7 +200,9 @@ class LiveJob:
             self.edited = None
             self._structure_due = self._dirty = True
             self._rates.clear()
-            self.stop_reason = ""
+            # A run trained to its end elsewhere (a lesson's) says so; Train goes on from there.
+            done = run.epoch > 0 and run.epoch >= run.config.epochs
+            self.stop_reason = "stop_at" if done else ""
         SCHEDULER.wake(self)
 
     def touched(self) -> None:

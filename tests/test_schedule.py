@@ -158,6 +158,17 @@ def test_replace_pauses_and_asks_for_a_new_structure(job):
     assert log[-1] == (True, 0)
 
 
+def test_a_run_trained_to_its_end_elsewhere_shows_as_finished_and_trains_on(job):
+    trained = Run(CFG.replace(epochs=5)).fit()  # a lesson's run, shown in the main view
+    job.replace(trained)
+    assert job.status() == "finished"
+    job.train(epochs=3)  # Train with 'Stop after': three more epochs from where it ended
+    wait_until(lambda: not job.playing)
+    assert job.run.epoch == 8 and job.status() == "finished"
+    job.replace(Run(CFG))
+    assert job.status() == "ready"
+
+
 def test_edits_change_the_model_at_rest_only(job):
     job.step()
     before = job.run.model[0].weight[1, 0].item()
