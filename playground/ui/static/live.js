@@ -168,7 +168,10 @@ function receive(buffer) {
   if (S.stats.ackAt) S.stats.waitTotal = (S.stats.waitTotal || 0) + (now - S.stats.ackAt);
   const message = decode(buffer);
   S.stats.received++;
-  S.stats.receivedAt = now;  // (the bench tells the trainer's and the browser's time apart)
+  // The last frames' arrivals (the bench tells the trainer's and the browser's time apart)
+  const arrivals = (S.stats.arrivals = S.stats.arrivals || []);
+  arrivals.push([now, message.header.epoch]);
+  if (arrivals.length > 16) arrivals.shift();
   S.stats.bytes += buffer.byteLength;
   S.stats.lastBytes = buffer.byteLength;
   if (message.header.kind === "structure") {
