@@ -19,13 +19,18 @@ from playground.ui.text import plain
 from playground.ui.tfplayground import tfplayground_ui
 from playground.ui.upload import upload_ui
 
+GC_YOUNG = 20_000
+
 # Everything the page needs is imported now (torch, plotly, pandas, streamlit: about 260,000
 # objects that live as long as the server). A full garbage collection walked them all, holding
 # every thread for 0.13 s on an idle machine and 0.2-0.3 s while visitors trained, about every
-# 3 s: a visible stall of the live view and of Step. Frozen, they are left out of every
-# collection from now on.
+# 3 s (Streamlit forced one after every script run, which .streamlit/config.toml now turns off:
+# runner.postScriptGC): a visible stall of the live view and of Step. Frozen, they are left out
+# of every collection from now on. And collections come less often: the youngest generation is
+# collected after GC_YOUNG new objects rather than 700 (Python's default), each under 20 ms.
 gc.collect()
 gc.freeze()
+gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
 
 state = st.session_state
 STYLE = """<style>
