@@ -6,6 +6,9 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from browser_utils import (
+    _WATCH_RUN_JS as WATCH_RUN_JS,
+)
+from browser_utils import (
     assert_no_exception,
     button,
     click_and_wait,
@@ -35,8 +38,14 @@ def test_an_ab_test_shares_the_workers_with_other_visitors_live_training(
             _play_full_speed(page)
         open_page(visitor, f"{app_server}/?dataset=xor&hidden=8&epochs=150")
         block = open_panel(visitor, "Compare runs")
+        expect(button(visitor, "ab_run")).to_be_visible()
         before = [shown_epoch(p) for p in players]
+        # Clicked on an idle page, and the script run it asks for is seen to start: a click
+        # that the page never ran fails here, not as a missing verdict two minutes later.
+        wait_for_idle(visitor)
+        visitor.evaluate(WATCH_RUN_JS)
         button(visitor, "ab_run").click()
+        visitor.wait_for_function("() => window.__scriptRan", timeout=LONG_MS)
         expect(block.locator('[data-testid="stAlert"]')).to_contain_text(
             "(B) instead of", timeout=LONG_MS)
         wait_for_idle(visitor)
