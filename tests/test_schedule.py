@@ -35,6 +35,18 @@ def wait_until(predicate, timeout_s: float = 30.0) -> None:
         time.sleep(0.002)
 
 
+def epochs_by_seq(job: LiveJob) -> dict[int, int]:
+    """Make the job record the epoch of every frame it builds, by the frame's seq."""
+    shown: dict[int, int] = {}
+
+    def make(j: LiveJob, structure: bool) -> bytes:
+        shown[j.outbox_seq + 1] = j.run.epoch
+        return b"frame"
+
+    job.make_frame = make
+    return shown
+
+
 @pytest.fixture
 def job():
     j = LiveJob(Run(CFG), lambda j, s: b"")
@@ -309,13 +321,7 @@ def test_pause_goes_back_to_the_frame_the_view_showed(job, pace):
     """The model trains ahead of the view (an epoch banked at the normal pace, a frame's worth
     at full speed); Pause from the view stops it at the epoch the learner saw, and the run goes
     on from there exactly as a run that never went ahead."""
-    shown: dict[int, int] = {}
-
-    def make(j: LiveJob, structure: bool) -> bytes:
-        shown[j.outbox_seq + 1] = j.run.epoch
-        return b"frame"
-
-    job.make_frame = make
+    shown = epochs_by_seq(job)
     job.attach(object())
     job.play(pace)
     for _ in range(8):  # the view draws a few frames
@@ -339,13 +345,7 @@ def test_the_view_waits_for_the_paused_frame_without_acknowledging_the_held_ones
     """The view drops the frames that arrive after its Pause click unacknowledged (were they
     acknowledged, more frames would go out meanwhile and the savepoint of the frame on screen
     be forgotten): the trainer then sends the paused frame by itself."""
-    shown: dict[int, int] = {}
-
-    def make(j: LiveJob, structure: bool) -> bytes:
-        shown[j.outbox_seq + 1] = j.run.epoch
-        return b"frame"
-
-    job.make_frame = make
+    shown = epochs_by_seq(job)
     job.attach(object())
     job.play("full")
     for _ in range(3):

@@ -236,11 +236,12 @@ def _ab_ui(run: Run) -> None:
         st.warning(f"B has the same {field_label(knob).lower()} as A: choose another value.")
         return
     host = host_profile()
-    too_much = next(iter(budget.check_config(b, host).values()), None) or budget.check_click(
-        "The A/B test", budget.run_seconds(cfg) + budget.run_seconds(b), host)
+    unfit = budget.check_config(b, host)
+    too_much = (f"B does not fit this server: {next(iter(unfit.values()))}" if unfit else
+                budget.check_click("The A/B test",
+                                   budget.run_seconds(cfg) + budget.run_seconds(b), host))
     if too_much:
-        st.info(f"B does not fit this server: {too_much}" if budget.check_config(b, host)
-                else too_much)
+        st.info(too_much)
         return
     _run_ab(cfg, b, knob, run)
 
