@@ -23,6 +23,7 @@ from browser_utils import (
     TIMEOUT_MS,
     assert_no_exception,
     button,
+    choose,
     live_array,
     live_state,
     metric,
@@ -343,4 +344,30 @@ def test_the_live_view_stays_still_and_drawn_through_train_and_pause(app_server,
     assert len(rects) > 30
     assert {tuple(r) for r in rects} == {tuple(rects[0])}, sorted({tuple(r) for r in rects})
     assert rects[0][1] > 500
+    assert_no_exception(page)
+
+
+def test_a_lessons_run_keeps_the_view_still_until_its_verdict(app_server, page):
+    # The lesson's progress bar takes its Run button's place (the button, kept by Streamlit
+    # while the script runs, is not shown beside it): nothing above the view grows while the
+    # three spiral runs train. Only the verdict, when they are done, moves the view down.
+    open_page(page, app_server)
+    choose(page, "lesson_pick", "spiral")
+    page.evaluate("""() => { const L = window.__mlpLive; window.__rects = [];
+      const f = () => { const slot = document.querySelector('.st-key-lesson_run_slot');
+        const bar = slot.querySelector('[data-testid="stProgress"]');
+        const buttons = Array.from(slot.querySelectorAll('button')).filter(b => b.offsetParent);
+        window.__rects.push([Math.round(L.root.getBoundingClientRect().top), !!bar,
+                             buttons.length, Math.round(slot.getBoundingClientRect().height)]);
+        requestAnimationFrame(f); }; requestAnimationFrame(f); }""")
+    button(page, "lesson_run_all").click()
+    expect(page.locator(ALERT).filter(has_text="Promise kept")).to_be_visible(timeout=LONG_MS)
+    wait_for_idle(page)
+    rects = page.evaluate("() => window.__rects")
+    before, after = rects[0][0], rects[-1][0]
+    running = [r for r in rects if r[1]]
+    assert len(running) > 5, rects  # the bar was there while the runs trained
+    assert {r[0] for r in rects if r[0] != after} == {before}, sorted({tuple(r) for r in rects})
+    assert after > before  # the verdict, under the buttons
+    assert all(r[2] == 0 and r[3] <= 40 for r in running), running  # the bar alone, in its row
     assert_no_exception(page)

@@ -47,16 +47,16 @@ def _card(lesson: Lesson) -> None:
     right.markdown(f"**Look for.** {lesson.look_for}{view}")
     st.markdown(f"**Promise.** {lesson.promise}")
     _controls(lesson)
-    if state.get("lesson_note"):
-        st.caption(state.lesson_note)
-        state.lesson_note = ""
     verdict = state.get("lesson_verdicts", {}).get(lesson.name)
     if verdict:
         ok, words = verdict
         (st.success if ok else st.warning)(
             f"**{'Promise kept' if ok else 'Promise not kept'}.** {words}",
             icon=":material/verified:" if ok else ":material/report:")
-        st.caption("The runs are pinned in **Compare runs** below, with their curves overlaid.")
+        shown = "The main view shows the lesson's run" + (
+            " you pick above" if len(lesson.configs) > 1 else "")
+        st.caption(f"{shown}, with its replay under the hood. The runs are pinned in "
+                   "**Compare runs** below, with their curves overlaid.")
 
 
 def _controls(lesson: Lesson) -> None:
@@ -71,15 +71,16 @@ def _controls(lesson: Lesson) -> None:
     load.button("Load", key="lesson_load", on_click=_on_load, args=(lesson.name,),
                 width="stretch", help="Put this set-up into the settings on the left; then press "
                                       "Train to watch it learn.")
-    n = len(labels)
-    what = "it" if n == 1 else "both set-ups" if n == 2 else f"all {n} set-ups"
-    (cols[2] if several else cols[1]).button(
-        f"Run {what} and check", key="lesson_run_all", width="stretch", type="secondary",
-        on_click=_on_run_all, args=(lesson.name,),
-        help="Train every set-up of the lesson here, check the promise, show the runs in the "
-             "main view (with their replay) and pin them in Compare runs.")
-    if state.pop("lesson_to_run", None) == lesson.name:
-        _run_all(lesson)
+    # While the lesson runs, its progress bar takes the Run button's place: nothing above the
+    # main view grows or shrinks (the button is back with the verdict).
+    slot = (cols[2] if several else cols[1]).container(key="lesson_run_slot").empty()
+    if state.pop("lesson_to_run", None) != lesson.name or not _run_all(lesson, slot):
+        n = len(labels)
+        what = "it" if n == 1 else "both set-ups" if n == 2 else f"all {n} set-ups"
+        slot.button(
+            f"Run {what} and check", key="lesson_run_all", width="stretch", type="secondary",
+            on_click=_on_run_all, args=(lesson.name,))
+        # No help tooltip: it stayed up under the resting mouse and covered the Promise line.
     runs = state.get("lesson_runs", {}).get(lesson.name)
     if runs and several:
         st.segmented_control(
@@ -127,23 +128,26 @@ def _on_load(name: str) -> None:
 def _load(lesson: Lesson, label: str) -> None:
     load_into_widgets(lesson.configs[label])
     which = f"set-up “{label}”" if len(lesson.configs) > 1 else "its set-up"
-    state.lesson_note = (f"Loaded {which} into the settings on the left. Press **Train** to "
-                         "watch it learn.")
+    # A toast, not a line in the card: the view below does not move when it comes and goes.
+    st.toast(f"Loaded {which} into the settings on the left. Press **Train** to watch it learn.",
+             icon=":material/input:")
 
 
 # ---- running a whole lesson ------------------------------------------------------------------
-def _run_all(lesson: Lesson) -> None:
+def _run_all(lesson: Lesson, slot) -> bool:
+    """Train the lesson's runs, with the progress bar in `slot`, and show the page around them
+    (a rerun); False when they did not run (too costly for the host, or stopped)."""
     labels = list(lesson.configs)
     too_much = budget.check_click(
         "Running the lesson", sum(budget.run_seconds(c) for c in lesson.configs.values()),
         host_profile())
     if too_much:
         st.info(too_much)
-        return
+        return False
     runs = train_scheduled("The lesson's runs", labels,
-                           lambda progress: run_lesson(lesson, progress, replay=True))
+                           lambda progress: run_lesson(lesson, progress, replay=True), where=slot)
     if runs is None:
-        return
+        return False
     state.setdefault("lesson_runs", {})[lesson.name] = runs
     state.lesson_show = (lesson.name, labels[0])  # the main view shows the first run
     state.setdefault("lesson_verdicts", {})[lesson.name] = lesson.check(runs)

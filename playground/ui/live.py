@@ -79,11 +79,20 @@ def scheduled(what: str, compute: Callable[[Callable[..., None]], T], note=None)
     return None
 
 
-def progress_bar(labels: list[str]) -> tuple[Callable[[str, Run], None], Callable[[], None]]:
-    """A progress bar for training the runs named `labels` one after another: the per-epoch
-    `progress(label, run)` that moves it (at most every PROGRESS_S), and `done()` that removes
-    it."""
-    bar = st.progress(0.0, text=f"Training “{labels[0]}”")
+def progress_bar(labels: list[str], where=None
+                 ) -> tuple[Callable[[str, Run], None], Callable[[], None]]:
+    """A progress bar (in the placeholder `where`, else here) for training the runs named
+    `labels` one after another: the per-epoch `progress(label, run)` that moves it (at most
+    every PROGRESS_S), and `done()` that removes it."""
+    n = len(labels)
+
+    def text(label: str, run: Run | None) -> str:
+        # What changes comes first: the page may cut a long label off at the bar's width.
+        which = f" {labels.index(label) + 1} of {n}" if n > 1 else ""
+        epochs = f", epoch {run.epoch:,} of {run.config.epochs:,}" if run is not None else ""
+        return f"Training{which}{epochs}: “{label}”"
+
+    bar = (where if where is not None else st).progress(0.0, text=text(labels[0], None))
     last = 0.0
 
     def progress(label: str, run: Run) -> None:
@@ -91,19 +100,18 @@ def progress_bar(labels: list[str]) -> tuple[Callable[[str, Run], None], Callabl
         now = time.perf_counter()
         if now - last >= PROGRESS_S:
             done = labels.index(label) + run.epoch / run.config.epochs
-            bar.progress(min(done / len(labels), 1.0),
-                         text=f"Training “{label}”: epoch {run.epoch:,} of {run.config.epochs:,}")
+            bar.progress(min(done / n, 1.0), text=text(label, run))
             last = now
 
     return progress, bar.empty
 
 
 def train_scheduled(what: str, labels: list[str],
-                    compute: Callable[[Callable[[str, Run], None]], T]) -> T | None:
+                    compute: Callable[[Callable[[str, Run], None]], T], where=None) -> T | None:
     """`compute(progress)` trains the runs `labels` one after another, calling
-    `progress(label, run)` after each epoch: a progress bar moves, and the work takes its turns
-    (`scheduled`)."""
-    progress, done = progress_bar(labels)
+    `progress(label, run)` after each epoch: a progress bar moves (in the placeholder `where`,
+    else here), and the work takes its turns (`scheduled`)."""
+    progress, done = progress_bar(labels, where)
 
     def go(tick: Callable[..., None]) -> T:
         def step(label: str, run: Run) -> None:

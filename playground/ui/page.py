@@ -43,6 +43,12 @@ STYLE = """<style>
    holds the view (marked by playground/ui/static/live.js) is shown: never none, never two. */
 .st-key-live [data-testid='stElementContainer'][data-mlp-holder] { display: block !important; }
 .st-key-live [data-testid='stElementContainer']:not([data-mlp-holder]) { display: none !important; }
+/* a lesson's progress bar takes its Run button's place without making the row taller (the
+   button, keyed, is "retained" by Streamlit while the run goes on: it is not shown twice) */
+.st-key-lesson_run_slot { height: 2.5rem; justify-content: flex-end; }
+.st-key-lesson_run_slot [data-retained='true'] { display: none !important; }
+.st-key-lesson_run_slot [data-testid='stProgress'] p {
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 </style>"""
 
 
