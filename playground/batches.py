@@ -57,9 +57,10 @@ class Batches:
         starts = [s for s in range(0, n, size) if not (skip_single and n - s == 1)]
         if perm.numel() * self.X.shape[-1] <= GATHER_MAX:  # one gather, then contiguous slices
             X, Y = _gather(self.X, perm), _gather(self.Y, perm)
-            for s in starts:
-                length = min(size, n - s)
-                yield X.narrow(axis, s, length), Y.narrow(axis, s, length)
+            # All the slices in one call: at batch 1 a slice per step from Python cost as much
+            # as a quarter of the step's arithmetic.
+            yield from zip(X.split(size, axis)[:len(starts)], Y.split(size, axis)[:len(starts)],
+                           strict=True)
         else:
             for s in starts:
                 index = perm.narrow(axis, s, min(size, n - s))

@@ -115,6 +115,26 @@ def test_the_shuffled_order_is_unchanged_by_the_fixed_one():
     assert [len(x) for x in a] == [10, 10, 5] and sorted(sum(a, [])) == X.tolist()
 
 
+@pytest.mark.parametrize("n,size", [(7, 3), (10, 3), (9, 1), (1, 1), (5, 10)])
+def test_a_shuffled_epoch_is_its_permutation_cut_in_order(n, size):
+    # The batches are consecutive slices of one seeded permutation (inputs and targets alike);
+    # for batch norm a last batch of one point is left out, and only that one.
+    X = torch.arange(n * 2.0).reshape(n, 2)
+    Y = torch.arange(n)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(4))
+    for skip in (False, True):
+        batches = list(Batches(X, Y, 4).epoch(size, skip_single=skip))
+        cut = list(perm.split(size))
+        if skip and len(cut[-1]) == 1:
+            cut.pop()
+        assert [y.tolist() for _, y in batches] == [c.tolist() for c in cut]
+        assert all(torch.equal(x, X[y]) for x, y in batches)
+    # A stack: one permutation per distinct seed, models with the same seed share it.
+    x, y = next(Batches(X, Y, [4, 5, 4]).epoch(n))
+    assert x.shape == (3, n, 2) and torch.equal(y[0], y[2]) and torch.equal(y[0], perm)
+    assert sorted(y[1].tolist()) == list(range(n))
+
+
 def test_l1_clamp_freezes_a_weight_the_penalty_carries_across_zero():
     theta = torch.tensor([0.004, -0.5, 0.3, 0.1], dtype=torch.float64)
     grad = torch.zeros_like(theta)
