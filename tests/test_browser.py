@@ -258,6 +258,17 @@ def test_link_reproduces_the_configuration(app_server, page):
     select_option(page, "w_activation", "relu")
     wait_for_idle(page)
     assert query(page)["activation"] == "relu"  # the link follows the sidebar
+    # Share (top right) gives that link, and whoever opens it gets this very set-up.
+    button(page, "share").click()
+    code = page.locator('[data-testid="stPopoverBody"] [data-testid="stCode"] code')
+    expect(code).to_contain_text("activation=relu", timeout=TIMEOUT_MS)
+    link = code.inner_text().strip()
+    assert parse_qs(urlparse(link).query) == parse_qs(urlparse(page.url).query)
+    other = page.context.new_page()
+    open_page(other, link)
+    assert widget_input(other, "w_hidden").input_value() == "8, 8"
+    assert live_state(other)["structure"]["activation"] == "relu"
+    other.close()
 
 
 def test_bad_link_warns_and_falls_back(app_server, page):

@@ -16,23 +16,25 @@ FREE_PLAY = ""  # the picker's first option: no lesson, the settings are the lea
 NUMBERS = {name: i for i, name in enumerate(LESSONS, start=1)}
 
 
-def lessons_ui() -> None:
-    """The picker and, once a lesson is chosen, its card: what to try, look for, the promise."""
-    left, right = st.columns([1.3, 2.7], vertical_alignment="bottom")
-    name = left.selectbox(
+def picker() -> str:
+    """The lesson menu (its label and box, for the page's title row); the name chosen."""
+    return st.selectbox(
         "Lesson", [FREE_PLAY, *LESSONS], key="lesson_pick", format_func=_option,
         on_change=_on_pick,
         help="Guided experiments: each one loads a set-up into the settings on the left, says "
              "what to try and what to look for, and promises an outcome you can check.")
+
+
+FREE_PLAY_TEXT = (f"Free play: your own settings, or pick one of {len(LESSONS)} guided lessons "
+                  "in the menu above, from memorising random labels to the spiral challenge.")
+
+
+def card(name: str) -> None:
+    """Once a lesson is chosen, its card: what to try, look for, the promise, its runs."""
     if name == FREE_PLAY:
-        right.caption("Free play: your own settings. Or pick one of "
-                      f"{len(LESSONS)} guided lessons, from "
-                      "memorising random labels to the spiral challenge.")
         return
-    lesson = LESSONS[name]
-    right.caption(f"Lesson {NUMBERS[name]} of {len(LESSONS)}")
     with st.container(border=True):
-        _card(lesson)
+        _card(LESSONS[name])
 
 
 def _option(name: str) -> str:
@@ -40,7 +42,7 @@ def _option(name: str) -> str:
 
 
 def _card(lesson: Lesson) -> None:
-    st.markdown(f"**{lesson.title}**")
+    st.markdown(f"**{lesson.title}** · lesson {NUMBERS[lesson.name]} of {len(LESSONS)}")
     left, right = st.columns(2, gap="medium")
     left.markdown(f"**Try.** {lesson.text}")
     view = f" Open **Under the hood → {lesson.view}** below the charts." if lesson.view else ""

@@ -124,11 +124,10 @@ def train_scheduled(what: str, labels: list[str],
     return result
 
 
-def controls_ui(job: LiveJob, cfg: Config, extra=None) -> None:
-    """The row of controls above the view (it wraps on a narrow screen instead of stacking);
-    `extra()` draws more controls at its end."""
+def controls_ui(job: LiveJob, cfg: Config) -> None:
+    """The row of controls above the view (it wraps on a narrow screen instead of stacking)."""
     playing = state.train_pauses = job.playing  # what the button says is what a click means
-    with st.container(horizontal=True, vertical_alignment="bottom", key="controls"):
+    with st.container(horizontal=True, vertical_alignment="bottom", key="controls", gap="xsmall"):
         # No help tooltip: it stayed up under the resting mouse after the click and covered
         # the lesson box above (the toggle's help says how long Train trains).
         st.button("Pause" if playing else "Train", type="primary", key="train",
@@ -148,8 +147,6 @@ def controls_ui(job: LiveJob, cfg: Config, extra=None) -> None:
                   help="Off: Train trains from where the model is now until you press Pause. "
                        "On: each press of Train trains the sidebar's number of epochs "
                        "(Training → Epochs).")
-        if extra is not None:
-            extra()
 
 
 def live_view(job: LiveJob) -> None:

@@ -69,11 +69,19 @@ def page() -> None:
                          icon="⚠️")
     job = session.current_job(cfg)
 
-    st.markdown("### Watch a neural network learn")
+    # One row for the title, the lesson menu and sharing: on a laptop's screen the picture
+    # below is then whole while it trains, without scrolling.
+    title, pick, share = st.columns([2.3, 1.3, 0.8], vertical_alignment="bottom")
+    title.markdown("### Watch a neural network learn")
+    with pick:
+        lesson = lessons.picker()
+    with share:
+        _share(cfg)
     st.caption("Choose data and a network on the left, press **Train**, and watch the decision "
                "boundary and the loss curves change. Colours show the model's belief at every "
-               "point; circles are the data (outlined: test points it never trains on).")
-    lessons.lessons_ui()
+               "point; circles are the data (outlined: test points it never trains on)."
+               + (f" {lessons.FREE_PLAY_TEXT}" if lesson == lessons.FREE_PLAY else ""))
+    lessons.card(lesson)
     for name, problem in state.link_errors.items():
         st.warning(f"Link parameter {plain(name)} was ignored: {plain(problem)}. The default is "
                    "used.",
@@ -84,7 +92,7 @@ def page() -> None:
         st.toast(state.notice, icon=":material/restart_alt:")
         state.notice = ""
 
-    controls_ui(job, cfg, extra=lambda: _share(cfg))
+    controls_ui(job, cfg)
     with st.container(key="live"):
         live_view(job)
 
@@ -98,7 +106,8 @@ def page() -> None:
 
 
 def _share(cfg) -> None:
-    with st.popover("Share this set-up", width="content"):
+    with st.popover("Share", icon=":material/share:", width="stretch", key="share",
+                    help="The link to this exact set-up, to send or to bookmark."):
         st.caption("The link holds every setting; whoever opens it gets this data and network.")
         if cfg.dataset.startswith(UPLOAD_PREFIX):
             st.warning("Your uploaded data is not in the link: whoever opens it gets the "

@@ -290,7 +290,7 @@ function cards(h, fh) {
     m ? `${regression ? "R² 0.95" : "95%"} at epoch ${m.epoch.toLocaleString("en-US")} · ${m.played_s < 10 ? m.played_s.toFixed(2) : m.played_s.toFixed(1)} s` : "");
   set("speed", fh.playing && fh.rate ? `${Math.round(fh.rate).toLocaleString("en-US")}/s` : "–",
     // the pace above, the computing below: an epoch at 60/s may take 2 ms of it
-    c.ms_per_epoch ? `each took ${sig(c.ms_per_epoch)} ms to train` : "");
+    c.ms_per_epoch ? `train ${sig(c.ms_per_epoch)} ms each` : "");
   S.cards.speed.label.textContent = "Epochs per second";
   const shared = fh.sharing ? ` · sharing the machine with ${fh.sharing} other run${fh.sharing > 1 ? "s" : ""}` : "";
   set("status", STATUS[fh.status] || fh.status, fh.playing ? `pace: ${fh.pace_label}${shared}` : "");
