@@ -333,6 +333,25 @@ def test_a_phone_sees_the_picture_and_train_without_scrolling_far(app_server, br
         context.close()
 
 
+def test_a_laptop_sees_the_controls_cards_and_picture_in_its_first_screen(app_server, browser):
+    # 1280 x 720: the title row, the controls (one row), the cards and the whole decision
+    # boundary, without scrolling, while it trains.
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    laptop = context.new_page()
+    try:
+        open_page(laptop, app_server)
+        controls = [laptop.locator(f".st-key-{key}").bounding_box()
+                    for key in ("train", "step", "reset", "new_data", "pace", "stop_after")]
+        assert len({round(c["y"] + c["height"]) for c in controls}) <= 2, controls  # one row
+        assert max(c["y"] + c["height"] for c in controls) - min(c["y"] for c in controls) < 50
+        grid = laptop.evaluate("""() => { const r = window.__mlpLive.root
+            .querySelector('canvas.mlp-grid').getBoundingClientRect();
+            return {top: r.top, bottom: r.bottom, height: r.height}; }""")
+        assert grid["height"] > 250 and grid["bottom"] <= 720, grid
+    finally:
+        context.close()
+
+
 def test_the_live_view_stays_still_and_drawn_through_train_and_pause(app_server, page):
     # Each click reruns the page: Streamlit keeps the old element hidden and adds a new one,
     # which the view moves to. Sampled on every animation frame, the view is never hidden, never
