@@ -19,6 +19,15 @@ from browser_utils import (
 )
 
 LONG_MS = 120_000
+# The page's script states from now on, with the seconds since: a run that starts and is cut
+# short by another (a second rerun) reads differently from one that never starts.
+_LOG_SCRIPT_STATES_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]'), t0 = performance.now();
+    window.__scriptStates = [];
+    new MutationObserver(() => window.__scriptStates.push([
+        +((performance.now() - t0) / 1000).toFixed(2), app.getAttribute('data-test-script-state')
+    ])).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
 
 
 def _play_full_speed(page) -> None:
@@ -31,6 +40,12 @@ def test_an_ab_test_shares_the_workers_with_other_visitors_live_training(
         app_server, browser, screenshot_dir):
     contexts = [browser.new_context(viewport={"width": 1400, "height": 900}) for _ in range(3)]
     players, visitor = [c.new_page() for c in contexts[:2]], contexts[2].new_page()
+    sockets: list[str] = []  # the visitor's connections: a reconnect would restart its script
+
+    def on_socket(ws) -> None:
+        sockets.append(f"open {ws.url.split('?')[0]}")
+        ws.on("close", lambda ws: sockets.append(f"closed {ws.url.split('?')[0]}"))
+    visitor.on("websocket", on_socket)
     try:
         for page, link in zip(players, ("dataset=spiral&hidden=16,16",
                                         "dataset=moons&hidden=32,32&batch_size=1")):
@@ -44,10 +59,16 @@ def test_an_ab_test_shares_the_workers_with_other_visitors_live_training(
         # that the page never ran fails here, not as a missing verdict two minutes later.
         wait_for_idle(visitor)
         visitor.evaluate(WATCH_RUN_JS)
+        visitor.evaluate(_LOG_SCRIPT_STATES_JS)
         button(visitor, "ab_run").click()
         visitor.wait_for_function("() => window.__scriptRan", timeout=LONG_MS)
-        expect(block.locator('[data-testid="stAlert"]')).to_contain_text(
-            "(B) instead of", timeout=LONG_MS)
+        try:
+            expect(block.locator('[data-testid="stAlert"]')).to_contain_text(
+                "(B) instead of", timeout=LONG_MS)
+        except AssertionError as e:  # say what the page did meanwhile
+            states = visitor.evaluate("() => window.__scriptStates")
+            raise AssertionError(f"no verdict; the visitor's script states since the click "
+                                 f"(s, state): {states}; its connections: {sockets}") from e
         wait_for_idle(visitor)
         expect(block.locator("summary")).to_contain_text("Compare runs (2 kept)")
         # The two live runs went on training while the A/B test took its turns.
