@@ -26,7 +26,7 @@ def picker() -> str:
 
 
 FREE_PLAY_TEXT = (f"Free play: your own settings, or pick one of {len(LESSONS)} guided lessons "
-                  "in the menu above, from memorising random labels to the spiral challenge.")
+                  "in the Lesson menu, from memorising random labels to the spiral challenge.")
 
 
 def card(name: str) -> None:
