@@ -42,10 +42,10 @@ _LOG = logging.getLogger(__name__)
 PACES = {"slow": "Slow motion", "normal": "Normal", "full": "Full speed"}
 SLOW_EPOCHS_PER_S = 5.0  # slow motion: sees the first epochs, where the boundary forms
 FRAME_RATE = 60.0  # frames per second at most (and epochs per second at the normal pace)
-FRAME_GAP_S = 1.0 / FRAME_RATE - 0.002  # a little under: a display frame is never missed
-# At full speed the trainer, the page's server and the browser share the cores: two of three
-# display frames or so are drawn (about 40 a second), and the time saved trains.
-FULL_SPEED_GAP_S = 1.5 / FRAME_RATE - 0.002
+# A little under: a display frame is never missed. The same at full speed: drawing at screen
+# rate there (instead of every 1.5 frames) costs the trainer about 4% of its epochs (measured
+# with bench/page_speed.py: spiral 608 epochs/s at 53 frames/s against 632 at 38).
+FRAME_GAP_S = 1.0 / FRAME_RATE - 0.002
 SLICE_S = 0.02  # one turn of a worker on one job
 MAX_EDIT = 1000.0  # the largest weight or bias a learner may type
 RATE_WINDOW_S = 1.0  # epochs per second are measured over about this long
@@ -337,8 +337,7 @@ class LiveJob:
             return 0.0
         if not (self._dirty or self.want.playing):
             return None
-        gap = FULL_SPEED_GAP_S if self.want.playing and self.want.pace == "full" else FRAME_GAP_S
-        return max(0.0, self._last_frame + gap - now)
+        return max(0.0, self._last_frame + FRAME_GAP_S - now)
 
     def work(self, budget_s: float = SLICE_S) -> None:
         """One slice: a pending step, or training at the asked pace; frames as the view allows."""
