@@ -43,8 +43,9 @@ PACES = {"slow": "Slow motion", "normal": "Normal", "full": "Full speed"}
 SLOW_EPOCHS_PER_S = 5.0  # slow motion: sees the first epochs, where the boundary forms
 FRAME_RATE = 60.0  # frames per second at most (and epochs per second at the normal pace)
 # A little under: a display frame is never missed. The same at full speed: drawing at screen
-# rate there (instead of every 1.5 frames) costs the trainer about 4% of its epochs (measured
-# with bench/page_speed.py: spiral 608 epochs/s at 53 frames/s against 632 at 38).
+# rate there (instead of every 1.5 frames) costs the trainer 6-8% of its epochs for 40% more
+# frames (bench/page_speed.py, interleaved: spiral 617 and 620 epochs/s at 55 frames/s against
+# 642 and 703 at 39; default 917 and 903 against 958 and 979).
 FRAME_GAP_S = 1.0 / FRAME_RATE - 0.002
 SLICE_S = 0.02  # one turn of a worker on one job
 MAX_EDIT = 1000.0  # the largest weight or bias a learner may type
