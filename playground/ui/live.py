@@ -126,12 +126,8 @@ def train_scheduled(what: str, labels: list[str],
 
 def controls_ui(job: LiveJob, cfg: Config) -> None:
     """The row of controls above the view (it wraps on a narrow screen instead of stacking)."""
-    playing = state.train_pauses = job.playing  # what the button says is what a click means
     with st.container(horizontal=True, vertical_alignment="bottom", key="controls", gap="xsmall"):
-        # No help tooltip: it stayed up under the resting mouse after the click and covered
-        # the lesson box above (the toggle's help says how long Train trains).
-        st.button("Pause" if playing else "Train", type="primary", key="train",
-                  on_click=on_train, width=110)
+        _train_button()
         st.button("Step", key="step", on_click=on_step, help="Train exactly one epoch.")
         st.button("Reset", key="reset", on_click=on_reset, help="New initial weights, same data.")
         st.button("New data", key="new_data", on_click=on_new_data,
@@ -147,6 +143,19 @@ def controls_ui(job: LiveJob, cfg: Config) -> None:
                   help="Off: Train trains from where the model is now until you press Pause. "
                        "On: each press of Train trains the sidebar's number of epochs "
                        "(Training → Epochs).")
+
+
+@st.fragment
+def _train_button() -> None:
+    """Train, or Pause while it plays. A fragment of its own: a click on Train reruns only this
+    button (it becomes Pause), not the whole page, whose panels would otherwise be drawn again
+    while the first frames play, slowing them down. Whatever pauses the run (the view's Pause,
+    the end of a run) reruns the page, this button with it."""
+    playing = state.train_pauses = state.job.playing  # what the button says a click means
+    # No help tooltip: it stayed up under the resting mouse after the click and covered the
+    # lesson box above (the toggle's help says how long Train trains).
+    st.button("Pause" if playing else "Train", type="primary", key="train", on_click=on_train,
+              width=110)
 
 
 def live_view(job: LiveJob) -> None:

@@ -49,6 +49,11 @@ STYLE = """<style>
 .st-key-lesson_run_slot [data-retained='true'] { display: none !important; }
 .st-key-lesson_run_slot [data-testid='stProgress'] p {
   white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+/* the Train button is a fragment of its own (playground/ui/live.py): its wrapper keeps the
+   button's width in the row of controls instead of stretching */
+.st-key-controls > [data-testid='stLayoutWrapper']:has(.st-key-train),
+.st-key-controls > [data-testid='stLayoutWrapper']:has(.st-key-train) > [data-testid='stVerticalBlock'] {
+  flex: 0 0 auto !important; width: auto !important; }
 </style>"""
 
 
