@@ -24,6 +24,7 @@ from browser_utils import (
     assert_no_exception,
     button,
     choose,
+    click_and_wait,
     live_array,
     live_state,
     metric,
@@ -350,6 +351,31 @@ def test_a_laptop_sees_the_controls_cards_and_picture_in_its_first_screen(app_se
         assert grid["height"] > 250 and grid["bottom"] <= 720, grid
     finally:
         context.close()
+
+
+def test_train_reruns_only_its_button_and_a_pause_the_whole_page(app_server, page):
+    # Train is a fragment of its own: while its click's script run goes, nothing else on the
+    # page is marked stale (the panels are not drawn again under the first frames). A pause
+    # reruns the page, so the panels show the model where it stopped.
+    open_page(page, app_server)
+    page.evaluate("""() => { window.__stale = new Set();
+      new MutationObserver((records) => { for (const r of records) {
+          const e = r.target;
+          if (e.getAttribute('data-stale') !== 'true' || e.closest('.st-key-train')) continue;
+          const key = [...e.classList].find(c => c.startsWith('st-key-'));
+          window.__stale.add(key || e.getAttribute('data-testid') || e.tagName);
+        } }).observe(document.querySelector('[data-testid="stMain"]'),
+                     {attributes: true, attributeFilter: ['data-stale'], subtree: true}); }""")
+    click_and_wait(page, button(page, "train"))
+    page.wait_for_function("() => window.__mlpLive.frame?.header.playing", timeout=TIMEOUT_MS)
+    expect(button(page, "train")).to_have_text("Pause")
+    assert page.evaluate("() => [...window.__stale]") == []  # nothing but the button
+    epoch = shown_epoch(page)
+    button(page, "train").click()  # Pause: the page reruns and the panels follow
+    expect(button(page, "train")).to_have_text("Train", timeout=TIMEOUT_MS)
+    page.wait_for_function("() => window.__stale.size > 2", timeout=TIMEOUT_MS)  # all of it
+    assert shown_epoch(page) >= epoch
+    assert_no_exception(page)
 
 
 def test_the_live_view_stays_still_and_drawn_through_train_and_pause(app_server, page):
