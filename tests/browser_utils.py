@@ -45,7 +45,9 @@ _WATCH_RUN_JS = """() => {
 def click_and_wait(page: Page, target, timeout_ms: int = TIMEOUT_MS) -> None:
     """Click `target` (a locator) and wait until the script run it asks for has finished.
     wait_for_idle() right after a click can pass before that run starts: the page is still
-    idle from the run before, and what is read next belongs to neither."""
+    idle from the run before, and what is read next belongs to neither. For clicks that rerun
+    the whole page: a fragment's run (the Train button's) can start and end within one render
+    of the page, which then never shows it running."""
     wait_for_idle(page, timeout_ms)
     page.evaluate(_WATCH_RUN_JS)
     target.click(timeout=timeout_ms)
