@@ -160,26 +160,26 @@ def _duration(seconds: float) -> str:
 def check_config(c: Config, p: Profile) -> dict[str, str]:
     """Field -> why this set-up does not fit the profile (empty when it does)."""
     errors: dict[str, str] = {}
+
+    def refuse(msg: str, *fields: str) -> None:  # the first reason found for a field stays
+        for field in fields:
+            errors.setdefault(field, msg)
+
     epoch = epoch_seconds(c)
     if epoch > p.epoch_s:
-        msg = (f"one epoch would take about {_duration(epoch)} of this server's time, more "
+        refuse(f"one epoch would take about {_duration(epoch)} of this server's time, more "
                f"than the {_duration(p.epoch_s)} it allows per epoch; use fewer samples or "
-               "neurons, or a larger batch")
-        errors.update({"n_samples": msg, "hidden": msg})
+               "neurons, or a larger batch", "n_samples", "hidden")
     page = render_seconds(c)
     if page > p.click_s:
-        msg = (f"drawing the page for it would take about {_duration(page)} of this server's "
+        refuse(f"drawing the page for it would take about {_duration(page)} of this server's "
                f"time, more than the {_duration(p.click_s)} it allows; use fewer samples or "
-               "neurons")
-        errors.setdefault("n_samples", msg)
-        errors.setdefault("hidden", msg)
+               "neurons", "n_samples", "hidden")
     memory = step_bytes(c)
     if memory > p.memory_bytes:
-        msg = (f"training would need about {memory / 2**30:.2g} GB of memory, more than the "
+        refuse(f"training would need about {memory / 2**30:.2g} GB of memory, more than the "
                f"{p.memory_bytes / 2**30:.2g} GB this server allows per visitor; use fewer "
-               "samples, a smaller batch or fewer neurons")
-        errors.setdefault("n_samples", msg)
-        errors["batch_size"] = msg
+               "samples, a smaller batch or fewer neurons", "n_samples", "batch_size")
     return errors
 
 

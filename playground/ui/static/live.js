@@ -455,6 +455,7 @@ setInterval(askForRerun, 250);
 
 function watch() {
   ensureAttached();
+  if (S.root) markHolder();
   requestAnimationFrame(watch);
 }
 requestAnimationFrame(watch);
@@ -497,7 +498,7 @@ document.addEventListener("click", (ev) => {
 // view moves to at its mount, the view is never hidden for a frame and no empty element adds a
 // gap (playground/ui/page.py).
 // React may also wrap the view's host in a new element later, so the mark is checked on every
-// animation frame (before the frame is painted).
+// animation frame (before the frame is painted: watch(), above).
 function markHolder() {
   const parent = S.root.parentNode, host = parent && (parent.host || parent);
   const holder = host && host.closest ? host.closest('[data-testid="stElementContainer"]') : null;
@@ -506,18 +507,12 @@ function markHolder() {
   S.holder = holder;
 }
 
-function keepMarking() {
-  markHolder();
-  requestAnimationFrame(keepMarking);
-}
-
 export function mount(component) {
   const { parentElement, data } = component;
   if (!S.root) S.root = build();
   S.stats.mounts = (S.stats.mounts || 0) + 1;
   S.parent = parentElement;
   if (S.root.parentNode !== parentElement) parentElement.appendChild(S.root);
-  if (!S.marking) { S.marking = true; requestAnimationFrame(keepMarking); }
   markHolder();
   S.trigger = component.setTriggerValue;
   S.pageEpoch = data.epoch;
